@@ -1,0 +1,85 @@
+// abi/constants.ts — kernel constants profiles may name in argument rules (everywhere, data)
+//
+// Hand-written from linux-libc-dev 6.1's <linux/sched.h>, <bits/socket.h>, <asm-generic/ioctls.h>,
+// <linux/prctl.h>, <linux/personality.h>, <linux/fcntl.h> and <linux/mman.h> (x86_64/aarch64 values,
+// which agree for everything listed). Profiles write `AF_UNIX` or `CLONE_NEWNS|CLONE_NEWUSER`;
+// the loader resolves names here and fails on an unknown one.
+
+export const CONSTANTS: Readonly<Record<string, number>> = {
+  // address families (socket, socketpair domain)
+  AF_UNSPEC: 0, AF_UNIX: 1, AF_LOCAL: 1, AF_INET: 2, AF_AX25: 3, AF_IPX: 4, AF_APPLETALK: 5,
+  AF_NETROM: 6, AF_BRIDGE: 7, AF_ATMPVC: 8, AF_X25: 9, AF_INET6: 10, AF_ROSE: 11, AF_DECnet: 12,
+  AF_NETBEUI: 13, AF_SECURITY: 14, AF_KEY: 15, AF_NETLINK: 16, AF_PACKET: 17, AF_ASH: 18,
+  AF_ECONET: 19, AF_ATMSVC: 20, AF_RDS: 21, AF_SNA: 22, AF_IRDA: 23, AF_PPPOX: 24, AF_WANPIPE: 25,
+  AF_LLC: 26, AF_IB: 27, AF_MPLS: 28, AF_CAN: 29, AF_TIPC: 30, AF_BLUETOOTH: 31, AF_IUCV: 32,
+  AF_RXRPC: 33, AF_ISDN: 34, AF_PHONET: 35, AF_IEEE802154: 36, AF_CAIF: 37, AF_ALG: 38,
+  AF_NFC: 39, AF_VSOCK: 40, AF_KCM: 41, AF_QIPCRTR: 42, AF_SMC: 43, AF_XDP: 44, AF_MCTP: 45,
+  // socket types; the low byte is the type, the rest are SOCK_NONBLOCK/SOCK_CLOEXEC flags
+  SOCK_STREAM: 1, SOCK_DGRAM: 2, SOCK_RAW: 3, SOCK_RDM: 4, SOCK_SEQPACKET: 5, SOCK_DCCP: 6,
+  SOCK_PACKET: 10, SOCK_TYPE_MASK: 0xf, SOCK_NONBLOCK: 0o4000, SOCK_CLOEXEC: 0o2000000,
+  // clone / unshare / setns flags
+  CSIGNAL: 0xff, CLONE_VM: 0x100, CLONE_FS: 0x200, CLONE_FILES: 0x400, CLONE_SIGHAND: 0x800,
+  CLONE_PIDFD: 0x1000, CLONE_PTRACE: 0x2000, CLONE_VFORK: 0x4000, CLONE_PARENT: 0x8000,
+  CLONE_THREAD: 0x10000, CLONE_NEWNS: 0x20000, CLONE_SYSVSEM: 0x40000, CLONE_SETTLS: 0x80000,
+  CLONE_PARENT_SETTID: 0x100000, CLONE_CHILD_CLEARTID: 0x200000, CLONE_DETACHED: 0x400000,
+  CLONE_UNTRACED: 0x800000, CLONE_CHILD_SETTID: 0x1000000, CLONE_NEWCGROUP: 0x2000000,
+  CLONE_NEWUTS: 0x4000000, CLONE_NEWIPC: 0x8000000, CLONE_NEWUSER: 0x10000000,
+  CLONE_NEWPID: 0x20000000, CLONE_NEWNET: 0x40000000, CLONE_IO: 0x80000000, CLONE_NEWTIME: 0x80,
+  // terminal ioctls (asm-generic/ioctls.h, also x86 and arm64)
+  TCGETS: 0x5401, TCSETS: 0x5402, TCSETSW: 0x5403, TCSETSF: 0x5404, TIOCSCTTY: 0x540e,
+  TIOCGPGRP: 0x540f, TIOCSPGRP: 0x5410, TIOCOUTQ: 0x5411, TIOCSTI: 0x5412, TIOCGWINSZ: 0x5413,
+  TIOCSWINSZ: 0x5414, TIOCLINUX: 0x541c, TIOCCONS: 0x541d, FIONREAD: 0x541b, FIONBIO: 0x5421,
+  TIOCNOTTY: 0x5422, TIOCSETD: 0x5423, TIOCGPTN: 0x80045430, TIOCSPTLCK: 0x40045431,
+  TIOCGPTPEER: 0x5441, FIOCLEX: 0x5451, FIONCLEX: 0x5450,
+  // personality(2): PER_LINUX and the flags glibc and Docker use
+  PER_LINUX: 0, PER_LINUX32: 8, UNAME26: 0x20000, ADDR_NO_RANDOMIZE: 0x40000,
+  PER_QUERY: 0xffffffff,
+  // prctl options
+  PR_SET_PDEATHSIG: 1, PR_GET_PDEATHSIG: 2, PR_GET_DUMPABLE: 3, PR_SET_DUMPABLE: 4,
+  PR_SET_KEEPCAPS: 8, PR_SET_NAME: 15, PR_GET_NAME: 16, PR_SET_SECCOMP: 22, PR_CAPBSET_DROP: 24,
+  PR_SET_MM: 35, PR_SET_PTRACER: 0x59616d61, PR_SET_NO_NEW_PRIVS: 38, PR_GET_NO_NEW_PRIVS: 39,
+  PR_CAP_AMBIENT: 47,
+  // fcntl commands
+  F_DUPFD: 0, F_GETFD: 1, F_SETFD: 2, F_GETFL: 3, F_SETFL: 4, F_SETOWN: 8, F_SETSIG: 10,
+  F_SETLEASE: 1024, F_NOTIFY: 1026, F_DUPFD_CLOEXEC: 1030, F_ADD_SEALS: 1033,
+  // open flags (x86_64/aarch64 differ only in O_DIRECTORY/O_NOFOLLOW/O_DIRECT/O_LARGEFILE; x86 values)
+  O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2, O_ACCMODE: 3, O_CREAT: 0o100, O_EXCL: 0o200, O_NOCTTY: 0o400,
+  O_TRUNC: 0o1000, O_APPEND: 0o2000, O_NONBLOCK: 0o4000, O_CLOEXEC: 0o2000000, O_PATH: 0o10000000,
+  O_TMPFILE: 0o20200000,
+  // mmap/mprotect protections and flags
+  PROT_NONE: 0, PROT_READ: 1, PROT_WRITE: 2, PROT_EXEC: 4, MAP_SHARED: 1, MAP_PRIVATE: 2,
+  MAP_FIXED: 0x10, MAP_ANONYMOUS: 0x20,
+  // arch_prctl codes (x86_64)
+  ARCH_SET_GS: 0x1001, ARCH_SET_FS: 0x1002, ARCH_GET_FS: 0x1003, ARCH_GET_GS: 0x1004,
+  // socket levels and options likely to be constrained
+  SOL_SOCKET: 1, SOL_IP: 0, SOL_TCP: 6, SOL_IPV6: 41, SO_DEBUG: 1, SO_REUSEADDR: 2,
+  SO_BINDTODEVICE: 25, SO_ATTACH_FILTER: 26, SO_ATTACH_BPF: 50,
+  // signals
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12,
+  SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19,
+};
+
+/** AUDIT_ARCH_* values (linux/audit.h): what the kernel puts in seccomp_data.arch. */
+export const AUDIT_ARCH = {
+  x86_64: 0xc000003e,
+  i386: 0x40000003,
+  aarch64: 0xc00000b7,
+  arm: 0x40000028,
+} as const;
+
+/** __X32_SYSCALL_BIT: x32 system calls arrive with arch x86_64 and this bit set in nr. */
+export const X32_SYSCALL_BIT = 0x40000000;
+
+/** SECCOMP_RET_* action values (linux/seccomp.h). */
+export const SECCOMP_RET = {
+  KILL_PROCESS: 0x80000000,
+  KILL_THREAD: 0x00000000,
+  TRAP: 0x00030000,
+  ERRNO: 0x00050000,
+  USER_NOTIF: 0x7fc00000,
+  TRACE: 0x7ff00000,
+  LOG: 0x7ffc0000,
+  ALLOW: 0x7fff0000,
+  ACTION_FULL: 0xffff0000,
+  DATA: 0x0000ffff,
+} as const;
