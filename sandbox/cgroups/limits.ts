@@ -28,14 +28,14 @@ export function cpuQuota(cpus: number): { quota: number; period: number } {
   return { quota: Math.max(1000, Math.round(cpus * CFS_PERIOD_US)), period: CFS_PERIOD_US };
 }
 
-/** sharesToWeight maps v1 cpu.shares (2..262144) onto v2 cpu.weight (1..10000), runc's formula. */
+/** sharesToWeight maps v1 cpu.shares (2..262144) onto v2 cpu.weight (1..10000), runc's integer formula. */
 export function sharesToWeight(shares: number): number {
-  return Math.round(1 + ((shares - 2) * 9999) / 262142);
+  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
 }
 
-/** blkioToIoWeight maps blkio weight (10..1000) onto v2 io.weight (1..10000), runc's formula. */
+/** blkioToIoWeight maps blkio weight (10..1000) onto v2 io.weight (1..10000), runc's integer formula. */
 export function blkioToIoWeight(w: number): number {
-  return Math.round(1 + ((w - 10) * 9999) / 990);
+  return 1 + Math.floor(((w - 10) * 9999) / 990);
 }
 
 /**
