@@ -29,4 +29,6 @@ export interface ResolvedImage {
    * with overlayfs directly.
    */
   readonly layers: readonly string[];
+  /** the layers' diff_ids ("sha256:<hex>"), in the same order as layers (for audit/scan) */
+  readonly diffIds?: readonly string[];
 }

@@ -1,9 +1,10 @@
 // cli/commands/index.ts — every command group registers itself here (CLI process)
 // Each area owns one file under cli/commands/ exporting register(program); add one line per file.
 import type { Command } from 'commander';
+import { register as image } from './image.js';
 
 type Register = (program: Command) => void;
-const groups: Register[] = [];
+const groups: Register[] = [image];
 
 export function registerAll(program: Command): void {
   for (const register of groups) register(program);
