@@ -222,10 +222,19 @@ function inheritCpuset(dir: string): void {
 function enableControllers(dir: string, wanted: readonly string[], warnings: string[]): void {
   const have = (cgReadOpt(join(dir, 'cgroup.controllers')) ?? '').trim().split(/\s+/);
   const on = (cgReadOpt(join(dir, 'cgroup.subtree_control')) ?? '').trim().split(/\s+/);
-  for (const c of wanted) {
-    if (!have.includes(c) || on.includes(c)) continue;
+  const todo = wanted.filter((c) => have.includes(c) && !on.includes(c));
+  if (todo.length === 0) return;
+  const file = join(dir, 'cgroup.subtree_control');
+  // one write enables all or none; when it is refused, go one by one so one refusal costs only itself
+  try {
+    cgWrite(file, todo.map((c) => `+${c}`).join(' '));
+    return;
+  } catch {
+    // fall through
+  }
+  for (const c of todo) {
     try {
-      cgWrite(join(dir, 'cgroup.subtree_control'), `+${c}`);
+      cgWrite(file, `+${c}`);
     } catch (err) {
       const msg = `could not enable the ${c} controller: ${(err as Error).message}`;
       if (!warnings.includes(msg)) warnings.push(msg);
