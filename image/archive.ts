@@ -81,10 +81,10 @@ export async function stageTar(input: Readable, work: string, label: string, onB
   const counted = new Transform({ transform(c: Buffer, _e, cb) { onBytes?.(c.length); cb(null, c); } });
   input.on('error', (e) => counted.destroy(e));
   input.pipe(counted);
-  const head = await peek(counted, 512);
+  const { head, rest } = await peek(counted, 512);
   const kind = sniff(head);
-  const plain = kind === 'none' ? counted : counted.pipe(decoder(kind, label));
-  if (plain !== counted) counted.on('error', (e) => plain.destroy(e));
+  const plain = kind === 'none' ? rest : rest.pipe(decoder(kind, label));
+  if (plain !== rest) rest.on('error', (e) => plain.destroy(e));
   const extract = tar.extract();
   let n = 0;
   await new Promise<void>((resolve, reject) => {
@@ -93,7 +93,7 @@ export async function stageTar(input: Readable, work: string, label: string, onB
       if (failed) return;
       failed = true;
       plain.unpipe(extract as unknown as NodeJS.WritableStream);
-      input.destroy(); counted.destroy(); plain.destroy(); extract.destroy();
+      input.destroy(); counted.destroy(); rest.destroy(); plain.destroy(); extract.destroy();
       reject(err);
     };
     extract.on('entry', (h, stream, next) => {

@@ -2,7 +2,7 @@
 //
 // Node 20's zlib has no zstd, so zstd goes through the `zstd` command (Debian package zstd).
 import { spawn } from 'node:child_process';
-import { Duplex, PassThrough, type Readable } from 'node:stream';
+import { Duplex, PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { fail } from '../common/errors.js';
 
@@ -14,27 +14,32 @@ export function sniff(head: Buffer): Compression {
   return 'none';
 }
 
-/** peek reads the first bytes of a stream and puts them back; a stream that ends early gives less. */
-export function peek(stream: Readable, n = 512): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let len = 0;
-    const done = (): void => {
-      stream.off('readable', onReadable); stream.off('end', done); stream.off('error', onErr);
-      const b = Buffer.concat(chunks);
-      if (b.length) stream.unshift(b);
-      resolve(b);
-    };
-    const onErr = (e: Error): void => { stream.off('readable', onReadable); stream.off('end', done); reject(e); };
-    const onReadable = (): void => {
-      let c: Buffer | null;
-      while (len < n && (c = stream.read() as Buffer | null) !== null) { chunks.push(c); len += c.length; }
-      if (len >= n) done();
-    };
-    stream.on('readable', onReadable);
-    stream.on('end', done);
-    stream.on('error', onErr);
-  });
+/**
+ * peek reads the first bytes of a stream and returns them with a stream of the whole content
+ * (head included); a stream shorter than n gives all it has.
+ */
+export async function peek(stream: Readable, n = 512): Promise<{ head: Buffer; rest: Readable }> {
+  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const chunks: Buffer[] = [];
+  let len = 0;
+  let ended = false;
+  while (len < n) {
+    const r = await it.next();
+    if (r.done) { ended = true; break; }
+    chunks.push(r.value);
+    len += r.value.length;
+  }
+  const head = Buffer.concat(chunks);
+  async function* all(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    if (ended) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return { head, rest: Readable.from(all(), { objectMode: false, highWaterMark: 1024 * 1024 }) };
 }
 
 /** decoder returns a transform stream that undoes the given compression. */

@@ -49,9 +49,9 @@ function hashing(hash: Hash, count: { n: number }, onBytes?: (n: number) => void
 }
 
 /** ingestLayer consumes raw fully; it rejects with a one-line SandboxError naming the layer. */
-export async function ingestLayer(raw: Readable, opts: IngestOptions): Promise<IngestedLayer> {
+export async function ingestLayer(input: Readable, opts: IngestOptions): Promise<IngestedLayer> {
   try {
-    const head = await peek(raw, 512);
+    const { head, rest: raw } = await peek(input, 512);
     const compression = sniff(head);
     const rawHash = createHash('sha256');
     const diffHash = createHash('sha256');
