@@ -1,0 +1,140 @@
+/* native/launcher/main.c — the tssandbox launcher: a small single-threaded program the runtime
+ * execs with a LaunchPlan on fd 3, status lines out on fd 4 and control lines in on fd 5
+ * (launcher, host side, root)
+ *
+ * Why a separate program: unshare(CLONE_NEWUSER), setns into a user namespace and the mount steps
+ * need a single-threaded process, and Node is multithreaded. The launcher holds no policy: it
+ * executes the plan mechanically and reports.
+ */
+#include "launcher.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void join_cgroups(const struct plan *p, pid_t pid) {
+  char s[32];
+  int n = snprintf(s, sizeof s, "%d\n", pid);
+  for (int i = 0; i < p->nops; i++) {
+    const struct op *op = &p->ops[i];
+    if (strcmp(op->f[0], "cgroup") || op->nfields != 2) continue;
+    int fd = open(op->f[1], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) die_step(op, errno, op->f[1]);
+    struct statfs sfs; /* the file must really be a cgroup file, not something a path swap put there */
+    if (fstatfs(fd, &sfs) < 0 || (sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)) die_step(op, EXDEV, op->f[1]);
+    if (write_all(fd, s, (size_t)n) < 0) die_step(op, errno, op->f[1]);
+    close(fd);
+  }
+}
+
+static int recv_fd(int sock) {
+  char cbuf[CMSG_SPACE(sizeof(int))], b;
+  struct iovec iov = {&b, 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+int main(void) {
+  /* The runtime dies → the launcher dies → (PDEATHSIG again) the container dies. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() == 1) return 125;
+  /* Node marks fds 0-2 close-on-exec; the payload must inherit the ones meant for it. */
+  for (int fd = 0; fd <= 2; fd++) fcntl(fd, F_SETFD, 0);
+  fcntl(PLAN_FD, F_SETFD, FD_CLOEXEC);
+  fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
+  fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC);
+  /* Ctrl-C and friends reach the runtime, which forwards them on the control fd; the launcher
+   * itself must survive them to report the exit. The child restores the defaults. */
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGINT, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+
+  struct plan plan;
+  if (plan_read(PLAN_FD, &plan) < 0) die_msg("plan", errno, "reading the launch plan");
+  close(PLAN_FD);
+
+  struct nsfds ns;
+  userns_create(&plan, &ns);
+
+  int go[2], err[2], alive[2], sock[2] = {-1, -1};
+  if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) die_msg("pipe", errno, "");
+  int want_pty = plan_find(&plan, "pty") != NULL;
+  if (want_pty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0) die_msg("socketpair", errno, "");
+  /* The payload's own stdio: pipes the launcher copies (or the pty, made in the child). */
+  struct stdio_fds io = {plan_find(&plan, "interactive") != NULL, -1, -1, -1, -1, -1, -1, -1};
+  if (!want_pty) {
+    int a[2], b[2], c[2];
+    if (io.interactive) { if (pipe2(a, O_CLOEXEC) < 0) die_msg("pipe", errno, "stdin"); io.in_r = a[0]; io.in_w = a[1]; }
+    else if ((io.in_r = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) die_msg("open", errno, "/dev/null");
+    if (pipe2(b, O_CLOEXEC) < 0 || pipe2(c, O_CLOEXEC) < 0) die_msg("pipe", errno, "stdout");
+    io.out_r = b[0]; io.out_w = b[1]; io.err_r = c[0]; io.err_w = c[1];
+  }
+
+  /* A new pid namespace (the payload is its pid 1; when it exits the kernel kills the rest) and a
+   * new mount namespace owned by the host user namespace, where the tree is built. */
+  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) die_msg("clone", errno, "pid and mount namespaces");
+  if (pid == 0) {
+    close(go[1]); close(err[0]); close(alive[1]);
+    if (sock[0] >= 0) close(sock[0]);
+    child_main(&plan, &ns, &io, go[0], err[1], alive[0], sock[1]);
+  }
+  close(go[0]); close(err[1]); close(alive[0]);
+  if (sock[1] >= 0) close(sock[1]);
+  if (io.in_r >= 0) close(io.in_r);
+  if (io.out_w >= 0) close(io.out_w);
+  if (io.err_w >= 0) close(io.err_w);
+  close(ns.user); close(ns.uts); close(ns.ipc);
+  if (ns.net >= 0) close(ns.net);
+
+  join_cgroups(&plan, pid);
+  report_json("pid", "\"pid\":%d", pid);
+  if (write(go[1], "g", 1) != 1) die_msg("sync", errno, "child");
+  close(go[1]);
+
+  int master = -1;
+  if (want_pty) {
+    master = recv_fd(sock[0]);
+    close(sock[0]);
+    io.master = master;
+  }
+  /* The error pipe closes on a successful execve; a failing step writes its JSON line first. */
+  char line[4096];
+  int n = read_all(err[0], line, sizeof line - 1);
+  close(err[0]);
+  if (n > 0) {
+    line[n] = '\0';
+    write_all(STATUS_FD, line, (size_t)n);
+    write_all(STATUS_FD, "\n", 1);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 125;
+  }
+  if (want_pty && master < 0) { kill(pid, SIGKILL); die_msg("pty", EPROTO, "no pty from the child"); }
+  report_json("started", NULL);
+  if (want_pty && io.interactive) proxy_raw_terminal();
+  int status = proxy_run(pid, &io, CONTROL_FD);
+  proxy_restore_terminal();
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (WIFSIGNALED(status)) report_json("exit", "\"code\":%d,\"signal\":%d", code, WTERMSIG(status));
+  else report_json("exit", "\"code\":%d", code);
+  (void)alive;
+  return code;
+}

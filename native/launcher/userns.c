@@ -1,0 +1,100 @@
+/* native/launcher/userns.c — makes the container's user namespace (and the net, uts and ipc
+ * namespaces it owns) in a short-lived helper process (launcher, host side)
+ *
+ * Why a helper: the root filesystem must be built in a mount namespace owned by the HOST user
+ * namespace (so that container root cannot undo masks: the mounts become locked when the child
+ * later enters its own user namespace and unshares a mount namespace), yet idmapped mounts need
+ * the container's user namespace to exist before the tree is built. So a helper unshares the user
+ * namespace first, the launcher writes its id maps, the helper unshares net/uts/ipc inside it (so
+ * those are owned by the container's user namespace: lab's NET_ADMIN acts only on its own network),
+ * and the launcher keeps all four as fds for the child to use and to enter.
+ */
+#include "launcher.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* write_proc writes to a /proc file through an fd proven to be on procfs (runc CVE-2025-31133 class:
+ * a path under /proc could have been swapped for something else). */
+static void write_proc(const struct op *op, const char *path, const char *data) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) die_step(op, errno, path);
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0) die_step(op, errno, path);
+  if (sfs.f_type != PROC_SUPER_MAGIC) die_step(op, EXDEV, path);
+  if (write_all(fd, data, strlen(data)) < 0) die_step(op, errno, path);
+  close(fd);
+}
+
+static void build_map(const struct plan *p, const char *kind, char *out, size_t cap, const struct op **first) {
+  size_t o = 0;
+  out[0] = '\0';
+  *first = NULL;
+  for (int i = 0; i < p->nops; i++) {
+    const struct op *op = &p->ops[i];
+    if (strcmp(op->f[0], kind) != 0) continue;
+    if (op->nfields != 4) die_step(op, EINVAL, kind);
+    if (!*first) *first = op;
+    o += (size_t)snprintf(out + o, cap - o, "%s %s %s\n", op->f[1], op->f[2], op->f[3]);
+  }
+}
+
+static int open_ns(pid_t pid, const char *name) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, name);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die_msg("userns", errno, path);
+  return fd;
+}
+
+void userns_create(const struct plan *p, struct nsfds *out) {
+  int to_helper[2], from_helper[2];
+  const struct op *netop = plan_find(p, "netns");
+  int new_net = !netop || strcmp(netop->f[1], "host") != 0;
+  if (pipe2(to_helper, O_CLOEXEC) < 0 || pipe2(from_helper, O_CLOEXEC) < 0) die_msg("userns", errno, "pipe");
+  pid_t h = fork();
+  if (h < 0) die_msg("userns", errno, "fork");
+  if (h == 0) {
+    char c = 0;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close(to_helper[1]);   /* else our own copy would keep the pipe from ever reaching EOF */
+    close(from_helper[0]);
+    if (unshare(CLONE_NEWUSER) < 0) _exit(10);
+    if (write(from_helper[1], "u", 1) != 1) _exit(11);
+    if (read(to_helper[0], &c, 1) != 1) _exit(12); /* maps written */
+    if (unshare(CLONE_NEWUTS | CLONE_NEWIPC | (new_net ? CLONE_NEWNET : 0)) < 0) _exit(13);
+    if (write(from_helper[1], "n", 1) != 1) _exit(14);
+    if (read(to_helper[0], &c, 1) < 0) _exit(15); /* wait until the launcher holds the namespaces */
+    _exit(0);
+  }
+  char c;
+  if (read(from_helper[0], &c, 1) != 1) die_msg("userns", EPERM, "unshare(CLONE_NEWUSER) in the helper");
+  char map[4096], path[64];
+  const struct op *first;
+  build_map(p, "uidmap", map, sizeof map, &first);
+  snprintf(path, sizeof path, "/proc/%d/uid_map", h);
+  if (first) write_proc(first, path, map);
+  build_map(p, "gidmap", map, sizeof map, &first);
+  snprintf(path, sizeof path, "/proc/%d/gid_map", h);
+  if (first) write_proc(first, path, map);
+  if (write(to_helper[1], "m", 1) != 1) die_msg("userns", errno, "helper");
+  if (read(from_helper[0], &c, 1) != 1) die_msg("userns", EPERM, "unshare(net, uts, ipc) in the helper");
+  out->user = open_ns(h, "user");
+  out->uts = open_ns(h, "uts");
+  out->ipc = open_ns(h, "ipc");
+  out->net = new_net ? open_ns(h, "net") : -1;
+  close(to_helper[1]);
+  int st;
+  waitpid(h, &st, 0);
+  close(to_helper[0]);
+  close(from_helper[0]);
+  close(from_helper[1]);
+}

@@ -1,0 +1,114 @@
+// sandbox/plan.ts — the LaunchPlan: what the native launcher executes, and its wire encoding (parent, pure)
+//
+// bubblewrap's model: policy decides in TypeScript, the launcher obeys. The plan is a list of
+// records, each a run of NUL-terminated strings ended by an empty string; the launcher reports a
+// failing record by its index, which describeStep() turns back into words.
+
+export interface IdMap { readonly inside: number; readonly outside: number; readonly count: number }
+
+export type SetupOp =
+  | { readonly op: 'mkdir'; readonly path: string; readonly mode?: number }
+  | { readonly op: 'file'; readonly path: string; readonly content: string }
+  | { readonly op: 'mkfile'; readonly path: string }
+  | { readonly op: 'proc'; readonly path: string }
+  | { readonly op: 'sysfs'; readonly path: string }
+  | { readonly op: 'dev'; readonly path: string; readonly names: readonly string[] }
+  | { readonly op: 'tmpfs'; readonly path: string; readonly options: string }
+  | { readonly op: 'bind'; readonly src: string; readonly dst: string; readonly readOnly: boolean }
+  | { readonly op: 'mask'; readonly path: string }
+  | { readonly op: 'readonly'; readonly path: string }
+  | { readonly op: 'pty' }
+  | { readonly op: 'rootro' };
+
+export interface LaunchPlan {
+  readonly uidMap: readonly IdMap[];
+  readonly gidMap: readonly IdMap[];
+  /** host ids of the container's root: the idmap base every layer is shown through */
+  readonly rootUid: number;
+  readonly rootGid: number;
+  /** cgroup.procs files the launcher writes the payload's pid into before it starts */
+  readonly cgroupProcs: readonly string[];
+  readonly hostname: string;
+  /** 'new': a network namespace of its own (loopback only); 'host': the host's */
+  readonly network: 'new' | 'host';
+  /** an empty directory the root is assembled on (only inside the launcher's mount namespace) */
+  readonly root: string;
+  /** image layers bottom first, each with an empty staging directory for its idmapped mount */
+  readonly layers: readonly { readonly dir: string; readonly stage: string }[];
+  /** the per-container layer: dir holds upper/ and work/ */
+  readonly rwLayer: { readonly dir: string; readonly stage: string };
+  readonly setup: readonly SetupOp[];
+  /** resource numbers as the kernel numbers them; -1 = unlimited */
+  readonly rlimits: readonly { readonly resource: number; readonly soft: number; readonly hard: number }[];
+  readonly user: { readonly uid: number; readonly gid: number; readonly groups: readonly number[] };
+  readonly cwd: string;
+  /** capabilities kept (bit N = capability N) */
+  readonly capabilities: bigint;
+  /** compiled sock_filter bytes; null = no filter (unconfined only) */
+  readonly seccomp: Buffer | null;
+  readonly env: readonly string[];
+  readonly argv: readonly string[];
+}
+
+/** encodePlan renders the plan as the launcher reads it; the second value names each record. */
+export function encodePlan(plan: LaunchPlan): { bytes: Buffer; steps: string[] } {
+  const records: string[][] = [];
+  const add = (...fields: (string | number)[]) => {
+    for (const f of fields) {
+      if (String(f).includes('\0')) throw new Error(`plan field contains a NUL byte: ${JSON.stringify(String(f).slice(0, 40))}`);
+    }
+    records.push(fields.map(String));
+  };
+  for (const m of plan.uidMap) add('uidmap', m.inside, m.outside, m.count);
+  for (const m of plan.gidMap) add('gidmap', m.inside, m.outside, m.count);
+  add('idmapbase', plan.rootUid, plan.rootGid);
+  add('netns', plan.network);
+  for (const f of plan.cgroupProcs) add('cgroup', f);
+  add('hostname', plan.hostname);
+  add('root', plan.root);
+  for (const l of plan.layers) add('layer', l.dir, l.stage);
+  add('rwlayer', plan.rwLayer.dir, plan.rwLayer.stage);
+  for (const s of plan.setup) add(...setupFields(s));
+  for (const r of plan.rlimits) add('rlimit', r.resource, r.soft, r.hard);
+  add('user', plan.user.uid, plan.user.gid, ...plan.user.groups);
+  add('cwd', plan.cwd);
+  add('caps', plan.capabilities.toString(16));
+  if (plan.seccomp) add('seccomp', plan.seccomp.toString('hex'));
+  for (const e of plan.env) add('env', e);
+  add('argv', ...plan.argv);
+  const parts: Buffer[] = [];
+  for (const r of records) {
+    for (const f of r) parts.push(Buffer.from(f + '\0'));
+    parts.push(Buffer.from('\0'));
+  }
+  return { bytes: Buffer.concat(parts), steps: records.map((r) => describeRecord(r)) };
+}
+
+function setupFields(s: SetupOp): (string | number)[] {
+  switch (s.op) {
+    case 'mkdir': return ['mkdir', s.path, (s.mode ?? 0o755).toString(8)];
+    case 'file': return ['file', s.path, Buffer.from(s.content).toString('hex')];
+    case 'mkfile': return ['mkfile', s.path];
+    case 'proc': return ['proc', s.path];
+    case 'sysfs': return ['sysfs', s.path];
+    case 'dev': return ['dev', s.path, ...s.names];
+    case 'tmpfs': return ['tmpfs', s.path, s.options];
+    case 'bind': return ['bind', s.src, s.dst, s.readOnly ? 'ro' : 'rw'];
+    case 'mask': return ['mask', s.path];
+    case 'readonly': return ['readonly', s.path];
+    case 'pty': return ['pty'];
+    case 'rootro': return ['rootro'];
+  }
+}
+
+function describeRecord(r: string[]): string {
+  const [op, ...rest] = r;
+  switch (op) {
+    case 'seccomp': return 'seccomp (install the filter)';
+    case 'file': return `file ${rest[0]}`;
+    case 'bind': return `bind ${rest[0]} → ${rest[1]}${rest[2] === 'ro' ? ' (read-only)' : ''}`;
+    case 'argv': return `exec ${rest.join(' ')}`;
+    case 'env': return 'env';
+    default: return [op, ...rest].join(' ');
+  }
+}
