@@ -2,9 +2,10 @@
 // Each area owns one file under cli/commands/ exporting register(program); add one line per file.
 import type { Command } from 'commander';
 import { register as image } from './image.js';
+import { register as policy } from './policy.js';
 
 type Register = (program: Command) => void;
-const groups: Register[] = [image];
+const groups: Register[] = [image, policy];
 
 export function registerAll(program: Command): void {
   for (const register of groups) register(program);
