@@ -29,7 +29,7 @@ export async function debianRootfs(): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const out = join(dir, `debian-${DEBIAN_SUITE}-minbase.tar`);
   if (existsSync(out)) return out;
-  const tmp = `${out}.tmp-${process.pid}`;
+  const tmp = `${out}.tmp-${process.pid}.tar`; // mmdebstrap picks its output format from the extension
   try {
     await run('mmdebstrap', ['--variant=minbase', '--mode=root', '--quiet', DEBIAN_SUITE, tmp], { maxBuffer: 64 << 20, timeout: 15 * 60_000 });
     renameSync(tmp, out);
