@@ -3,9 +3,9 @@
 // The probe must never run on the host with a token: every run here either goes through a prefix
 // that creates a user + mount namespace (bwrap today, the tssandbox launcher later) or, for the
 // gate tests, runs without a token so that the gate refuses before any probe.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILD, REPO_ROOT } from './paths.js';
 import { parseProbeOutput, type ProbeRun } from '../../sandbox/selftest/probe-format.js';
@@ -22,6 +22,14 @@ export function buildProbe(): string | null {
   const r = spawnSync('make', ['-s', '-C', PROBE_SRC], { encoding: 'utf8' });
   if (r.status !== 0) return `make -C test/fixtures/probe failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`;
   return existsSync(PROBE_BIN) ? null : 'the probe was not built';
+}
+
+export const TESTFILTER_BIN = join(BUILD, 'fixtures', 'probe-testfilter');
+
+/** buildTestFilter builds the seccomp filter writer (libseccomp); returns a reason when it cannot */
+export function buildTestFilter(): string | null {
+  const r = spawnSync('make', ['-s', '-C', PROBE_SRC, 'testfilter'], { encoding: 'utf8' });
+  return r.status === 0 && existsSync(TESTFILTER_BIN) ? null : 'cannot build the test filter (libseccomp-dev missing?)';
 }
 
 /** bwrapPrefix: a bubblewrap sandbox with every namespace unshared, root inside mapped to an
@@ -54,6 +62,8 @@ export interface RunProbeOptions extends Partial<ProbeOptions> {
   readonly argv?: readonly string[];
   /** hand the sandbox an extra pipe as fd 3 (a deliberate leak, to prove leaked_fds sees it) */
   readonly leakFd?: boolean;
+  /** a file handed to the sandbox as fd 3 (e.g. a seccomp filter for `bwrap --seccomp 3`) */
+  readonly fd3File?: string;
 }
 
 export interface ProbeOutcome {
@@ -75,7 +85,10 @@ export async function runProbe(o: RunProbeOptions): Promise<ProbeOutcome> {
   }
   const argv = o.argv ?? probeArgv({ ...o, token });
   const cmd = [...o.prefix, PROBE_BIN, ...argv];
-  const child = spawn(cmd[0]!, cmd.slice(1), { env, stdio: o.leakFd ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'] });
+  const fd3 = o.fd3File ? openSync(o.fd3File, 'r') : undefined;
+  const stdio: StdioOptions = fd3 !== undefined ? ['ignore', 'pipe', 'pipe', fd3] : o.leakFd ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
+  const child = spawn(cmd[0]!, cmd.slice(1), { env, stdio });
+  if (fd3 !== undefined) closeSync(fd3); // the child holds its own copy
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });

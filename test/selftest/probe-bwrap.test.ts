@@ -5,15 +5,18 @@
 // filter, a read-only host tree. The facts asserted below follow from exactly that.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  PROBE_BIN, buildProbe, bwrapPrefix, bwrapWorks, runProbe, withAbstractListener, withLoopbackListener,
+  PROBE_BIN, TESTFILTER_BIN, buildProbe, buildTestFilter, bwrapPrefix, bwrapWorks, runProbe, withAbstractListener, withLoopbackListener,
 } from '../helpers/probe.js';
 import { PROBE_CATALOG, PROBE_IDS } from '../../sandbox/selftest/catalog.js';
 import { newProbeToken } from '../../sandbox/selftest/probe-args.js';
 
 const noBuild = buildProbe();
 const noBwrap = noBuild ? null : bwrapWorks();
+const noFilter = noBuild ?? noBwrap ? null : buildTestFilter();
 
 t.test('the safety gate refuses on the host without a token, before any probe', { skip: noBuild ?? false }, async (t) => {
   // Reading probe.c: main() only parses argv before gate(); the gate only reads. So these host
@@ -122,6 +125,30 @@ t.test('the probe under bwrap', { skip: noBuild ?? noBwrap ?? false }, async (t)
     t.equal(r.run.results.get('memory_hog')?.result, 'blocked', JSON.stringify(r.run.results.get('memory_hog')));
     t.equal(r.run.results.get('fork_storm')?.result, 'blocked', JSON.stringify(r.run.results.get('fork_storm')));
     t.equal(r.run.results.get('fork_storm')?.errno, 'EAGAIN');
+  });
+
+  t.test('under a seccomp filter: a kill is a verdict, a filter\'s ENOSYS is not "unavailable"', { skip: noFilter ?? false }, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tss-probe-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const bpf = join(dir, 'filter.bpf');
+    const w = spawnSync(TESTFILTER_BIN, [bpf], { encoding: 'utf8' });
+    t.equal(w.status, 0, w.stderr);
+    const r = await runProbe({
+      prefix: bwrapPrefix(['--seccomp', '3']), fd3File: bpf,
+      only: ['seccomp', 'mount', 'clone3_ns', 'iopl', 'i386_int80', 'x32_syscall', 'caps'],
+    });
+    t.equal(r.run.complete, true, 'the run survives the killed probes');
+    const get = (id: string) => r.run.results.get(id);
+    t.equal(get('seccomp')?.result, 'blocked', 'a filter is loaded');
+    t.match(get('seccomp')?.detail, /mode 2/);
+    t.equal(get('mount')?.errno, 'EPERM');
+    t.equal(get('clone3_ns')?.result, 'blocked', 'ENOSYS from a filter is not the kernel\'s');
+    t.equal(get('clone3_ns')?.errno, 'ENOSYS');
+    t.equal(get('iopl')?.result, 'blocked');
+    t.match(get('i386_int80')?.detail, /SIGSYS/, 'i386 killed by the filter');
+    t.match(get('x32_syscall')?.detail, /SIGSYS/, 'x32 killed by the filter');
+    t.equal(get('i386_int80')?.result, 'blocked');
+    t.equal(get('x32_syscall')?.result, 'blocked');
   });
 
   t.test('--only and --skip select probes; probes needing a harness resource are left out without it', async (t) => {
