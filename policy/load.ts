@@ -45,7 +45,7 @@ function readLayer(file: string, display: string): Layer {
   }
   const r = profileSchema.safeParse(parsed.value);
   if (!r.success) {
-    const issue = r.error.issues[0]!;
+    const issue = bestIssue(r.error.issues as unknown as ZIssue[]);
     let path = '';
     for (const k of issue.path) path = joinPath(path, typeof k === 'number' ? k : String(k));
     if (issue.code === 'unrecognized_keys') {
@@ -56,6 +56,23 @@ function readLayer(file: string, display: string): Layer {
     throw profileError(display, lineOf(parsed, path), path || '(top)', issue.message.split('\n')[0]!);
   }
   return { raw: r.data, parsed, file, display };
+}
+
+interface ZIssue { code: string; path: PropertyKey[]; message: string; keys?: string[]; errors?: ZIssue[][] }
+
+/**
+ * bestIssue picks the issue to report: a misspelt field before a missing one (the typo is the
+ * cause), and inside a union (`seccomp: null | {…}`) the branch that got furthest.
+ */
+function bestIssue(issues: ZIssue[], prefix: PropertyKey[] = []): ZIssue {
+  const sorted = [...issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+  const first = sorted[0]!;
+  if (first.code === 'invalid_union' && first.errors?.length) {
+    const depth = (br: ZIssue[]): number => Math.max(...br.map((i) => i.path.length + (i.code === 'invalid_union' ? 1 : 0)));
+    const branch = [...first.errors].filter((b) => b.length).sort((a, b) => depth(b) - depth(a))[0];
+    if (branch && depth(branch) > 0) return bestIssue(branch, [...prefix, ...first.path]);
+  }
+  return { ...first, path: [...prefix, ...first.path] };
 }
 
 function at(l: Layer, path: string): string {
