@@ -6,6 +6,7 @@
 // "refused" is the safety gate saying no (exit 2, nothing was probed). A run is complete only when
 // "done" arrived: a missing "done" means the probe itself died (killed, OOM, timed out).
 import { z } from 'zod';
+import { fail } from '../../common/errors.js';
 
 export const PROBE_RESULTS = ['blocked', 'unavailable', 'allowed'] as const;
 export type ProbeResult = (typeof PROBE_RESULTS)[number];
@@ -37,16 +38,14 @@ export interface ProbeRun {
   readonly stray: readonly string[];
 }
 
-/** ProbeOutputError: the probe's output broke the format (a bug in the probe or a tampered run). */
-export class ProbeOutputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProbeOutputError';
-  }
+/** parseProbeOutput reads the probe's stdout. It throws a SandboxError TSS_ESELFTEST for a line that
+ * looks like JSON but breaks the schema (a bug in the probe, or a tampered run), or for a probe
+ * reported twice; other lines land in `stray`. */
+function issue(err: z.ZodError): string {
+  const i = err.issues[0];
+  return i ? `${i.path.join('.') || 'line'}: ${i.message}` : 'malformed';
 }
 
-/** parseProbeOutput reads the probe's stdout. It throws ProbeOutputError for a line that looks like
- * JSON but breaks the schema, or for a probe reported twice; other lines land in `stray`. */
 export function parseProbeOutput(stdout: string): ProbeRun {
   const results = new Map<string, ProbeLine>();
   const stray: string[] = [];
@@ -64,19 +63,19 @@ export function parseProbeOutput(stdout: string): ProbeRun {
     try {
       json = JSON.parse(line);
     } catch {
-      throw new ProbeOutputError(`parse probe line \`${line.slice(0, 80)}\`: not JSON`);
+      fail('TSS_ESELFTEST', 'parse probe line', line.slice(0, 80), 'not JSON');
     }
     if (json && typeof json === 'object' && 'meta' in json) {
       const m = MetaLineSchema.safeParse(json);
-      if (!m.success) throw new ProbeOutputError(`parse probe line \`${line.slice(0, 80)}\`: ${m.error.issues[0]?.message}`);
+      if (!m.success) fail('TSS_ESELFTEST', 'parse probe line', line.slice(0, 80), issue(m.error));
       if (m.data.meta === 'start') started = true;
       else if (m.data.meta === 'done') complete = true;
       else refused = m.data.detail;
       continue;
     }
     const p = ProbeLineSchema.safeParse(json);
-    if (!p.success) throw new ProbeOutputError(`parse probe line \`${line.slice(0, 80)}\`: ${p.error.issues[0]?.message}`);
-    if (results.has(p.data.probe)) throw new ProbeOutputError(`parse probe line \`${p.data.probe}\`: reported twice`);
+    if (!p.success) fail('TSS_ESELFTEST', 'parse probe line', line.slice(0, 80), issue(p.error));
+    if (results.has(p.data.probe)) fail('TSS_ESELFTEST', 'parse probe line', p.data.probe, 'reported twice');
     results.set(p.data.probe, p.data);
   }
   return { results, started, complete, refused, stray };

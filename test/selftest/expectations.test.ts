@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { LAYERS, PROBE_CATALOG, PROBE_IDS } from '../../sandbox/selftest/catalog.js';
 import { EXPECTATIONS, PROFILE_NAMES, judgeRun, withoutLayer } from '../../sandbox/selftest/expectations.js';
-import { ProbeOutputError, parseProbeOutput } from '../../sandbox/selftest/probe-format.js';
+import { parseProbeOutput } from '../../sandbox/selftest/probe-format.js';
+import { SandboxError } from '../../common/errors.js';
 import { probeArgv, probeEnv } from '../../sandbox/selftest/probe-args.js';
 
 const line = (probe: string, result: string, errno: string | null = null, detail = 'd'): string =>
@@ -40,10 +41,10 @@ t.test('parseProbeOutput', async (t) => {
   t.equal(refused.refused, 'safety gate: no token');
   t.equal(refused.started, false);
 
-  t.throws(() => parseProbeOutput(line('mount', 'maybe')), ProbeOutputError, 'unknown result');
-  t.throws(() => parseProbeOutput(line('mount', 'blocked', 'eperm')), ProbeOutputError, 'malformed errno');
+  t.throws(() => parseProbeOutput(line('mount', 'maybe')), { code: 'TSS_ESELFTEST', message: /result/ }, 'unknown result');
+  t.throws(() => parseProbeOutput(line('mount', 'blocked', 'eperm')), SandboxError, 'malformed errno');
   t.throws(() => parseProbeOutput(`${line('mount', 'blocked')}\n${line('mount', 'allowed')}`), /reported twice/);
-  t.throws(() => parseProbeOutput('{"probe":"mount","result":"blocked","errno":null,"detail":"d","extra":1}'), ProbeOutputError);
+  t.throws(() => parseProbeOutput('{"probe":"mount","result":"blocked","errno":null,"detail":"d","extra":1}'), { code: 'TSS_ESELFTEST' });
   t.throws(() => parseProbeOutput('{not json'), /not JSON/);
 });
 
