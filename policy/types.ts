@@ -3,6 +3,7 @@
 // This is the contract between policy/ (which parses, validates and resolves `extends`) and
 // sandbox/ (which turns a Profile plus flags into an OCI spec and a LaunchPlan). The zod schema in
 // policy/ produces exactly this shape; fields may be added, never renamed.
+import type { SeccompPolicy } from './seccomp/types.js';
 
 /** Rlimit values; -1 means unlimited (RLIM_INFINITY). */
 export interface Rlimit { readonly soft: number; readonly hard: number }
@@ -69,7 +70,7 @@ export interface Profile {
   readonly loosen: LoosenRules;
   readonly supervisor: SupervisorRules;
   /** the seccomp policy; null only for unconfined */
-  readonly seccomp: unknown | null;
+  readonly seccomp: SeccompPolicy | null;
   /** dotted field path → "file:line" where it was set, e.g. sources['loosen.networkHost'] */
   readonly sources: Readonly<Record<string, string>>;
   /** true when the profile only exists for debugging (unconfined): the CLI warns */
