@@ -8,6 +8,7 @@ export async function main(argv: string[]): Promise<void> {
     .description('A security-focused container sandbox: every run is sandboxed by default')
     .option('--root <dir>', 'images and audit logs (env TSSANDBOX_ROOT)')
     .option('--log-level <level>', 'diagnostic log level (error, warn, info, debug)', 'warn')
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride();
   // Usage errors (unknown flags, bad values) are exit 125 like docker's, 2 for policy tools.

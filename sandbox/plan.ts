@@ -48,6 +48,8 @@ export interface LaunchPlan {
   readonly seccomp: Buffer | null;
   readonly env: readonly string[];
   readonly argv: readonly string[];
+  /** -i: the runtime's stdin is copied to the payload's (else it reads /dev/null) */
+  readonly interactive?: boolean;
 }
 
 /** encodePlan renders the plan as the launcher reads it; the second value names each record. */
@@ -75,6 +77,7 @@ export function encodePlan(plan: LaunchPlan): { bytes: Buffer; steps: string[] }
   add('caps', plan.capabilities.toString(16));
   if (plan.seccomp) add('seccomp', plan.seccomp.toString('hex'));
   for (const e of plan.env) add('env', e);
+  if (plan.interactive) add('interactive');
   add('argv', ...plan.argv);
   const parts: Buffer[] = [];
   for (const r of records) {

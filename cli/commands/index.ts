@@ -3,9 +3,10 @@
 import type { Command } from 'commander';
 import { register as image } from './image.js';
 import { register as policy } from './policy.js';
+import { register as run } from './run.js';
 
 type Register = (program: Command) => void;
-const groups: Register[] = [image, policy];
+const groups: Register[] = [image, policy, run];
 
 export function registerAll(program: Command): void {
   for (const register of groups) register(program);

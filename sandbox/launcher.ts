@@ -1,0 +1,82 @@
+// sandbox/launcher.ts — runs the native launcher on a plan and follows it to the payload's exit (parent, runtime process)
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
+import { SandboxError } from '../common/errors.js';
+import { LAUNCHER_PATH } from './paths.js';
+import { encodePlan, type LaunchPlan } from './plan.js';
+
+export interface LaunchEvents {
+  /** the payload's host pid, once it exists (before it execs) */
+  onPid?(pid: number): void;
+  /** the payload exec'd */
+  onStarted?(): void;
+}
+
+export interface LaunchResult {
+  /** docker's exit status: the payload's own code, 128+N when killed by signal N, 125/126/127 */
+  readonly code: number;
+  readonly signal?: number;
+  readonly pid?: number;
+}
+
+export interface LaunchHandle {
+  /** forward a signal to the payload (through the launcher, which reaps it: no pid reuse race) */
+  signal(sig: number): void;
+  readonly done: Promise<LaunchResult>;
+}
+
+interface StatusLine { event: string; pid?: number; code?: number; signal?: number; step?: number; op?: string; errno?: number; errname?: string; path?: string }
+
+/**
+ * launch execs the launcher with the plan on fd 3. Its stdio are the runtime's own fds 0-2 —
+ * only the launcher, never the payload, touches them (see native/launcher/proxy.c).
+ */
+export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}): LaunchHandle {
+  if (!existsSync(LAUNCHER_PATH)) throw new SandboxError('TSS_ENATIVE', `run \`${LAUNCHER_PATH}\`: the native launcher is not built (run npm run build)`);
+  const { bytes, steps } = encodePlan(plan);
+  const child = spawn(LAUNCHER_PATH, [], { stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'pipe'] });
+  const control = (child.stdio as unknown as Writable[])[5]!;
+  control.on('error', () => { /* the launcher exited; nothing left to signal */ });
+  (child.stdio[3] as Writable).on('error', () => {});
+  (child.stdio[3] as Writable).end(bytes);
+  let pid: number | undefined;
+  let failure: SandboxError | undefined;
+  let exit: { code: number; signal?: number } | undefined;
+  const lines = createInterface({ input: child.stdio[4] as NodeJS.ReadableStream });
+  lines.on('line', (l) => {
+    let s: StatusLine;
+    try { s = JSON.parse(l) as StatusLine; } catch { return; }
+    if (s.event === 'pid' && s.pid) { pid = s.pid; ev.onPid?.(s.pid); }
+    else if (s.event === 'started') ev.onStarted?.();
+    else if (s.event === 'exit') exit = { code: s.code ?? 125, ...(s.signal ? { signal: s.signal } : {}) };
+    else if (s.event === 'error') failure = stepError(s, steps, what);
+  });
+  const done = new Promise<LaunchResult>((resolve, reject) => {
+    child.on('error', (e) => reject(new SandboxError('TSS_ENATIVE', `run \`${LAUNCHER_PATH}\`: ${e.message}`, { cause: e })));
+    child.on('close', (code, sig) => {
+      if (failure) {
+        reject(failure);
+        return;
+      }
+      if (exit) resolve({ ...exit, ...(pid ? { pid } : {}) });
+      else reject(new SandboxError('TSS_ELAUNCH', `run \`${what}\`: the launcher ended without a status (${sig ? `signal ${sig}` : `exit ${code}`})`));
+    });
+  });
+  return {
+    signal: (sig: number) => { if (!control.destroyed) control.write(`signal ${sig}\n`); },
+    done,
+  };
+}
+
+/** stepError turns the launcher's report into one line naming the step; execve failures keep docker's 126/127. */
+function stepError(s: StatusLine, steps: readonly string[], what: string): SandboxError {
+  const name = s.errname || `errno ${s.errno}`;
+  if (s.op === 'execve') {
+    const notFound = s.errno === 2 || s.errno === 20;
+    return new SandboxError('TSS_ELAUNCH', `run \`${s.path}\`: ${notFound ? 'executable file not found in the container' : `cannot execute (${name})`}`, { exitCode: notFound ? 127 : 126 });
+  }
+  const step = s.step !== undefined && s.step >= 0 ? `step ${s.step} (${steps[s.step] ?? s.op})` : `step ${s.op}`;
+  return new SandboxError('TSS_ELAUNCH', `run \`${what}\`: ${step} failed on ${s.path || '-'}: ${name}`);
+}
