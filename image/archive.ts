@@ -83,7 +83,7 @@ export async function stageTar(input: Readable, work: string, label: string, onB
   input.pipe(counted);
   const { head, rest } = await peek(counted, 512);
   const kind = sniff(head);
-  const plain = kind === 'none' ? rest : rest.pipe(decoder(kind, label));
+  const plain = kind === 'none' ? rest : rest.pipe(decoder(kind));
   if (plain !== rest) rest.on('error', (e) => plain.destroy(e));
   const extract = tar.extract();
   let n = 0;

@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import { Duplex, PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { fail } from '../common/errors.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -43,7 +42,7 @@ export async function peek(stream: Readable, n = 512): Promise<{ head: Buffer; r
 }
 
 /** decoder returns a transform stream that undoes the given compression. */
-export function decoder(kind: Compression, what: string): Duplex {
+export function decoder(kind: Compression): Duplex {
   if (kind === 'gzip') return createGunzip({ chunkSize: 256 * 1024 });
   if (kind === 'none') return new PassThrough({ highWaterMark: 256 * 1024 });
   const child = spawn('zstd', ['-dcq'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -57,7 +56,6 @@ export function decoder(kind: Compression, what: string): Duplex {
   // a consumer that stops early must not leave zstd running
   duplex.on('close', () => { if (child.exitCode === null) child.kill(); });
   child.stdin.on('error', () => { /* EPIPE when zstd fails first: reported by close */ });
-  void what;
   return duplex;
 }
 
@@ -65,9 +63,4 @@ export function mediaTypeFor(kind: Compression): string {
   return kind === 'gzip' ? 'application/vnd.oci.image.layer.v1.tar+gzip'
     : kind === 'zstd' ? 'application/vnd.oci.image.layer.v1.tar+zstd'
       : 'application/vnd.oci.image.layer.v1.tar';
-}
-
-export function assertKnown(kind: string, what: string): Compression {
-  if (kind === 'gzip' || kind === 'zstd' || kind === 'none') return kind;
-  return fail('TSS_EARCHIVE', 'decompress', what, `unknown compression ${kind}`);
 }

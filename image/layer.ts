@@ -73,9 +73,9 @@ export async function ingestLayer(input: Readable, opts: IngestOptions): Promise
         flush(cb) { file.end(() => cb()); },
       });
       file.on('error', (e) => tee.destroy(e));
-      jobs.push(pipeline(raw, rawTap, tee, decoder(compression, opts.label), diffTap));
+      jobs.push(pipeline(raw, rawTap, tee, decoder(compression), diffTap));
     } else {
-      jobs.push(pipeline(raw, rawTap, decoder(compression, opts.label), diffTap));
+      jobs.push(pipeline(raw, rawTap, decoder(compression), diffTap));
     }
     if (opts.unpackTo) {
       mkdirSync(opts.unpackTo, { mode: 0o755 });

@@ -86,7 +86,7 @@ export async function saveImages(store: ImageStore, outPath: string, refs: reado
 async function addLayer(pack: tar.Pack, name: string, blob: string, size: number, mtime: Date): Promise<void> {
   const head = readHead(blob);
   const entry = pack.entry({ name, size, mode: 0o644, mtime });
-  await pipeline(createReadStream(blob, { highWaterMark: 1024 * 1024 }), decoder(sniff(head), name), entry as unknown as NodeJS.WritableStream);
+  await pipeline(createReadStream(blob, { highWaterMark: 1024 * 1024 }), decoder(sniff(head)), entry as unknown as NodeJS.WritableStream);
 }
 
 function readHead(path: string): Buffer {
