@@ -23,17 +23,37 @@ const tap = spawn(
   ['tap', '--reporter=tap', '--disable-coverage', '--allow-empty-coverage', '--jobs=2', '--timeout=600', ...files],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
-// flat: count every leaf assertion, however deeply its subtest nests.
-const parser = new Parser({ flat: true });
+// Count leaf assertions (a subtest's own ok/not ok line is not one), however deeply they nest. A
+// subtest that failed without any failing leaf (a crash, a timeout, a plan mismatch) counts as one
+// failure, so a broken file can never pass as "0 failed".
+const counts = { pass: 0, fail: 0, skip: 0 };
+function attach(p) {
+  const sub = { fail: 0 };
+  let childStats = null;
+  p.on('child', (c) => { childStats = attach(c); });
+  p.on('assert', (r) => {
+    if (childStats) {
+      const c = childStats;
+      childStats = null;
+      if (!r.ok && !r.todo && c.fail === 0) { counts.fail++; sub.fail++; }
+      sub.fail += c.fail;
+      return;
+    }
+    if (r.skip || r.todo) counts.skip++;
+    else if (r.ok) counts.pass++;
+    else { counts.fail++; sub.fail++; }
+  });
+  return sub;
+}
+const parser = new Parser();
+attach(parser);
 let summary = null;
 parser.on('complete', (r) => { summary = r; });
 tap.stdout.pipe(process.stdout);
 tap.stdout.pipe(parser);
 tap.on('close', (code) => {
-  const r = summary ?? { pass: 0, fail: 1, skip: 0 };
-  const skip = r.skip ?? 0;
-  const failed = (r.fail ?? 0) + (code !== 0 && (r.fail ?? 0) === 0 ? 1 : 0);
-  const passed = Math.max(0, (r.pass ?? 0) - skip);
-  process.stdout.write(`\n${passed} passed, ${failed} failed, ${skip} skipped\n`);
+  // tap failing without a counted failure (no tests ran, a file died) is still a failure
+  const failed = counts.fail + (code !== 0 && counts.fail === 0 ? 1 : 0) + (summary === null || counts.pass === 0 ? 1 : 0);
+  process.stdout.write(`\n${counts.pass} passed, ${failed} failed, ${counts.skip} skipped\n`);
   process.exit(failed ? 1 : 0);
 });
