@@ -1,0 +1,98 @@
+# test/cgroups/v2-guest.sh — runs as init inside the v2-qemu.sh guest: cgroup2-only checks, then our test files (guest, busybox sh)
+# REPO and NODE come from the host (v2-qemu.sh); everything prints to the serial console.
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /sys/fs/cgroup /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -t tmpfs tmp /tmp
+fail=0
+ok() { echo "TSS-V2: ok - $1"; }
+bad() { echo "TSS-V2: not ok - $1"; fail=1; }
+check() { if eval "$2"; then ok "$1"; else bad "$1 ($2)"; fi; }
+finish() {
+  if [ "$fail" = 0 ]; then echo "TSS-V2-RESULT pass"; else echo "TSS-V2-RESULT fail"; fi
+  sync
+  poweroff -f
+}
+
+echo "TSS-V2: kernel $(uname -r)"
+check 'only cgroup2 is mounted' "! grep -q ' cgroup ' /proc/mounts && grep -q ' cgroup2 ' /proc/mounts"
+CG=/sys/fs/cgroup
+echo "TSS-V2: root controllers: $(cat $CG/cgroup.controllers)"
+
+# --- 1. the v2 backend's file operations, in busybox sh -------------------------------------
+echo "+cpu +cpuset +memory +pids" > $CG/cgroup.subtree_control
+mkdir $CG/tssandbox
+echo "+cpu +cpuset +memory +pids" > $CG/tssandbox/cgroup.subtree_control
+check 'controllers passed down' "grep -q memory $CG/tssandbox/cgroup.subtree_control && grep -q pids $CG/tssandbox/cgroup.subtree_control"
+C=$CG/tssandbox/c1
+mkdir $C
+echo 33554432 > $C/memory.max
+[ -f $C/memory.swap.max ] && echo 0 > $C/memory.swap.max
+echo 1 > $C/memory.oom.group
+echo "25000 100000" > $C/cpu.max
+echo 8 > $C/pids.max
+check 'memory.max holds the value' "[ \"\$(cat $C/memory.max)\" = 33554432 ]"
+check 'cpu.max holds the value' "[ \"\$(cat $C/cpu.max)\" = '25000 100000' ]"
+check 'pids.max holds the value' "[ \"\$(cat $C/pids.max)\" = 8 ]"
+check 'memory.oom.group set' "[ \"\$(cat $C/memory.oom.group)\" = 1 ]"
+
+# a bounded fork loop against pids.max 8
+sh -c "echo \$\$ > $C/cgroup.procs; i=0; while [ \$i -lt 20 ]; do sleep 30 & i=\$((i+1)); done; wait" 2>/dev/null &
+for i in $(seq 1 100); do grep -q '^max [1-9]' $C/pids.events && break; sleep 0.1; done
+check 'pids.events records the limit tripping' "grep -q '^max [1-9]' $C/pids.events"
+check 'pids.current stays within pids.max' "[ \$(cat $C/pids.current) -le 8 ]"
+echo 1 > $C/cgroup.freeze
+for i in $(seq 1 50); do grep -q '^frozen 1' $C/cgroup.events && break; sleep 0.1; done
+check 'cgroup.freeze freezes' "grep -q '^frozen 1' $C/cgroup.events"
+echo 0 > $C/cgroup.freeze
+echo 1 > $C/cgroup.kill
+for i in $(seq 1 50); do grep -q '^populated 0' $C/cgroup.events && break; sleep 0.1; done
+check 'cgroup.kill empties the cgroup' "grep -q '^populated 0' $C/cgroup.events && [ -z \"\$(cat $C/cgroup.procs)\" ]"
+wait 2>/dev/null
+rmdir $C
+check 'rmdir removes the leaf' "[ ! -e $C ]"
+
+# a memory hog against memory.max 32M
+C=$CG/tssandbox/c2
+mkdir $C
+echo 33554432 > $C/memory.max
+[ -f $C/memory.swap.max ] && echo 0 > $C/memory.swap.max
+sh -c "echo \$\$ > $C/cgroup.procs; x=\$(head -c 67108864 /dev/zero | tr '\\0' a); echo survived" 2>/dev/null
+rc=$?
+check 'the hog is SIGKILLed (137)' "[ $rc = 137 ]"
+check 'memory.events counts the oom_kill' "grep -q '^oom_kill [1-9]' $C/memory.events"
+rmdir $C
+rmdir $CG/tssandbox
+check 'nothing of ours remains' "[ ! -e $CG/tssandbox ]"
+
+# --- 2. the same test files as on the host, with node from the host's root over 9p -----------
+if [ -z "$NODE" ]; then
+  bad 'node not found on the host: the compiled test files cannot run in the guest'
+  finish
+fi
+for m in $(cat /modules/order); do insmod /modules/${m##*/}.ko 2>/dev/null; done
+if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose hostroot /host; then
+  bad 'mount the host root over 9p'
+  finish
+fi
+mount -t proc proc /host/proc
+mount -t sysfs sys /host/sys
+mount -t cgroup2 cgroup2 /host/sys/fs/cgroup
+mount -t devtmpfs dev /host/dev
+mount -t tmpfs tmp /host/tmp
+mount -t tmpfs run /host/run
+for hf in /host"$REPO"/dist/test/cgroups/*.test.js; do
+  f=${hf#/host}
+  echo "TSS-V2: running ${f#$REPO/}"
+  if chroot /host /bin/sh -c "cd '$REPO' && HOME=/tmp TSS_IN_V2_GUEST=1 '$NODE' '$f'" > /tmp/out 2>&1; then
+    ok "${f#$REPO/}"
+  else
+    bad "${f#$REPO/}"
+  fi
+  # the TAP lines, so a failure's diagnostics reach the host log
+  grep -E '^ *(not ok|ok|# (Subtest|skip))' /tmp/out | sed 's/^/TSS-V2-TAP: /'
+  grep -A12 '^ *not ok' /tmp/out | head -60 | sed 's/^/TSS-V2-TAP: /'
+done
+finish
