@@ -1,4 +1,5 @@
 // image/import.ts — `import ROOTFS.tar REF`: a plain root filesystem tar as a one-layer image (CLI process)
+import { applyChanges } from './changes.js';
 import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -11,11 +12,15 @@ import type { ImageStore } from './store.js';
 export interface ImportOptions {
   readonly onBytes?: (n: number) => void;
   readonly onSize?: (total: number | undefined) => void;
+  /** docker's --change instructions (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL) */
+  readonly changes?: readonly string[];
 }
 
 /** importRootfs stores the tar (gzip/zstd/plain; '-' = stdin) as image `ref`; returns the id. */
 export async function importRootfs(store: ImageStore, path: string, ref: string, opts: ImportOptions = {}): Promise<string> {
   const tag = normaliseTag(ref);
+  // the changes are checked before the archive is read: a typo leaves nothing behind
+  const runConfig = applyChanges({ Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] }, opts.changes ?? []);
   const input = openInput(path, 'import');
   opts.onSize?.(input.size);
   const work = store.layout.makeTemp('import');
@@ -30,7 +35,7 @@ export async function importRootfs(store: ImageStore, path: string, ref: string,
     const config = {
       ...hostPlatform(),
       created,
-      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+      config: runConfig,
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
       history: [{ created, created_by: `tssandbox import ${path === '-' ? '-' : basename(path)}`, comment: 'imported from a root filesystem tar' }],
     };

@@ -33,7 +33,7 @@ export async function resolveImage(root: string, ref: string): Promise<ResolvedI
   } catch (e) {
     // the embedded demo image is built during install and stored on first use
     if (!(e instanceof SandboxError) || e.code !== 'TSS_EIMAGE' || !isDemo(ref)) throw e;
-    await importRootfs(store, DEMO_TAR, DEMO_REF);
+    await importRootfs(store, DEMO_TAR, DEMO_REF, { changes: ['CMD ["/hello"]', 'LABEL org.opencontainers.image.description="tssandbox demo: a static hello, FROM scratch"'] });
     return store.resolve(DEMO_REF);
   }
 }

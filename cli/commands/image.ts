@@ -55,9 +55,10 @@ export function register(program: Command): void {
     .description('import a root filesystem tar (plain, gzip or zstd) as a one-layer image')
     .argument('<rootfs>', "the tar ('-' = stdin)")
     .argument('<ref>', 'name[:tag] to give the image')
-    .action(async (path: string, ref: string) => {
+    .option('-c, --change <instruction>', 'apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL); repeatable', (v: string, p: string[]) => [...p, v], [] as string[])
+    .action(async (path: string, ref: string, o: { change: string[] }) => {
       const bar = progressBar('Importing', process.stderr);
-      const id = await store().importRootfs(path, ref, bar).finally(() => bar.done());
+      const id = await store().importRootfs(path, ref, { ...bar, changes: o.change }).finally(() => bar.done());
       out(`${id}\n`);
     });
 
