@@ -30,13 +30,16 @@ function locate(nameOrPath: string, from?: string): { file: string; display: str
     return { file: resolve(PROFILES_DIR, `${nameOrPath}.yaml`), display: `profiles/${nameOrPath}.yaml`, builtin: true };
   }
   const file = isAbsolute(nameOrPath) ? nameOrPath : resolve(from ?? process.cwd(), nameOrPath);
+  // built-in layers (profiles/base/…) are named the same whatever the cwd
+  const inBuiltin = relative(PROFILES_DIR, file);
+  if (!inBuiltin.startsWith('..') && !isAbsolute(inBuiltin)) return { file, display: `profiles/${inBuiltin}`, builtin: false };
   const rel = relative(process.cwd(), file);
   return { file, display: rel && !rel.startsWith('..') ? rel : file, builtin: false };
 }
 
-function readLayer(file: string, display: string): Layer {
+function readLayer(file: string, display: string, given?: string): Layer {
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (e) {
+  try { text = given ?? readFileSync(file, 'utf8'); } catch (e) {
     throw profileError(display, undefined, '', `cannot read: ${errnoReason(e)}`);
   }
   const parsed = parseProfileText(text, display);
@@ -97,7 +100,18 @@ function rlimitValue(v: number | 'unlimited'): number { return v === 'unlimited'
 
 /** loadProfile reads a built-in profile by name or a profile file by path and resolves it. */
 export function loadProfile(nameOrPath: string): Profile {
-  const first = locate(nameOrPath);
+  return resolveProfile(nameOrPath, locate(nameOrPath));
+}
+
+/**
+ * loadProfileText resolves a profile given as text (an imported Docker profile, a test's
+ * inline profile); `display` names it in errors and `extends` is relative to `dir`.
+ */
+export function loadProfileText(text: string, display: string, dir: string = process.cwd()): Profile {
+  return resolveProfile(display, { file: resolve(dir, display), display, builtin: false }, text);
+}
+
+function resolveProfile(nameOrPath: string, first: { file: string; display: string; builtin: boolean }, firstText?: string): Profile {
   const chain: Layer[] = [];
   const seen: string[] = [];
   let cur: { file: string; display: string } | undefined = first;
@@ -111,7 +125,7 @@ export function loadProfile(nameOrPath: string): Profile {
       throw profileError(child.display, lineOf(child.parsed, 'extends'), 'extends', `more than ${MAX_EXTENDS} levels of extends`);
     }
     seen.push(cur.file);
-    const layer = readLayer(cur.file, cur.display);
+    const layer = readLayer(cur.file, cur.display, chain.length === 0 ? firstText : undefined);
     chain.push(layer);
     const ext = layer.raw.extends;
     if (ext !== undefined) {
