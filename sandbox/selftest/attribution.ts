@@ -17,7 +17,7 @@ import { withoutLayer, type Expect, type JudgedRow } from './expectations.js';
 import { runBattery, type BatteryEnv, type BatteryResult } from './run-battery.js';
 
 /** the capabilities this kernel knows (capset refuses unknown ones) */
-function knownCaps(): string[] {
+export function knownCaps(): string[] {
   let last = 40;
   try { last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()); } catch { /* assume 5.9+ */ }
   return Object.entries(CAPABILITIES).filter(([, v]) => v <= last).map(([k]) => k);

@@ -25,8 +25,11 @@ function table(base: Expect, overrides: Overrides): Readonly<Record<string, Expe
 
 // default: Docker-equivalent inside a user namespace — Docker's 14 capabilities (so CapEff is
 // non-zero and chroot works), Docker's seccomp semantics minus foreign arches (ptrace and
-// process_vm_readv of its own processes allowed, personality(ADDR_NO_RANDOMIZE) not), a writable
-// overlay root, no network, no limits set (core dumps follow the host, fork/memory unbounded).
+// process_vm_readv of its own processes allowed, personality(ADDR_NO_RANDOMIZE) not; pidfd_getfd
+// only with CAP_SYS_PTRACE, which Docker does not grant), a writable overlay root, no network, no
+// limits set (core dumps follow the host, fork/memory unbounded). Docker's filter allows every
+// socket family and its 14 capabilities include NET_RAW, so raw and packet sockets work in the
+// container's own network namespace (ping), exactly as under Docker.
 const DEFAULT: Overrides = {
   caps: 'allowed',
   rlimit_core: 'either',
@@ -34,7 +37,8 @@ const DEFAULT: Overrides = {
   rootfs_write: 'allowed',
   ptrace: 'allowed',
   process_vm_readv: 'allowed',
-  pidfd_getfd: 'allowed',
+  raw_socket: 'allowed',
+  packet_socket: 'allowed',
   fork_storm: 'allowed',
   memory_hog: 'allowed',
 };
@@ -56,7 +60,8 @@ export const EXPECTATIONS: Readonly<Record<ProfileName, Readonly<Record<string, 
   }),
   // learn: default's semantics, every syscall recorded
   learn: table('stopped', DEFAULT),
-  // unconfined: root with every capability inside its user namespace, no filter, no
+  // unconfined: root with every capability inside its user namespace (DESIGN §3 "as root": the
+  // profile grants Docker's 14 and the battery adds the rest with --cap-add), no filter, no
   // no_new_privs, host network. The user namespace still holds: host-global operations (modules,
   // swap, clock, devices, host sysctls) stay stopped.
   unconfined: table('allowed', {
