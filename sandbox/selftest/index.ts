@@ -5,3 +5,4 @@ export * from './expectations.js';
 export * from './probe-args.js';
 export * from './probe-image.js';
 export * from './run-battery.js';
+export * from './attribution.js';
