@@ -6,3 +6,4 @@ export * from './probe-args.js';
 export * from './probe-image.js';
 export * from './run-battery.js';
 export * from './attribution.js';
+export * from './kernel-features.js';
