@@ -53,7 +53,7 @@ tap.stdout.pipe(process.stdout);
 tap.stdout.pipe(parser);
 tap.on('close', (code) => {
   // tap failing without a counted failure (no tests ran, a file died) is still a failure
-  const failed = counts.fail + (code !== 0 && counts.fail === 0 ? 1 : 0) + (summary === null || counts.pass === 0 ? 1 : 0);
+  const failed = counts.fail + (code !== 0 && counts.fail === 0 ? 1 : 0) + (summary === null ? 1 : 0);
   process.stdout.write(`\n${counts.pass} passed, ${failed} failed, ${counts.skip} skipped\n`);
   process.exit(failed ? 1 : 0);
 });

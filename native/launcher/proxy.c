@@ -22,8 +22,15 @@
 
 static struct termios g_saved;
 static int g_raw = 0;
+static volatile sig_atomic_t g_winch = 0;
+
+static void on_winch(int sig) { (void)sig; g_winch = 1; }
 
 void proxy_raw_terminal(void) {
+  /* the caller's window size follows the pty: SIGWINCH interrupts poll() and the loop copies it */
+  struct sigaction sa = {0};
+  sa.sa_handler = on_winch;
+  sigaction(SIGWINCH, &sa, NULL);
   if (!isatty(0) || tcgetattr(0, &g_saved) < 0) return;
   struct termios t = g_saved;
   cfmakeraw(&t);
@@ -67,35 +74,58 @@ struct chan { int from, to; int open; };
 int proxy_run(pid_t child, const struct stdio_fds *io, int control) {
   int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
   int master = io->master;
+  /* Input goes to the payload through a non-blocking sink and a one-chunk buffer: a payload that
+   * does not read its stdin while it writes (cat with a full stdout pipe) must never stop the
+   * launcher from draining its output — that would deadlock both. */
+  int sink = master >= 0 ? master : io->in_w;
   struct chan ch[3] = {
-    {io->interactive ? 0 : -1, master >= 0 ? master : io->in_w, io->interactive},
+    {io->interactive ? 0 : -1, sink, io->interactive},
     {master >= 0 ? master : io->out_r, 1, 1},
     {master >= 0 ? -1 : io->err_r, 2, master < 0},
   };
-  if (!ch[0].open && io->in_w >= 0) { close(io->in_w); }
+  if (!ch[0].open && io->in_w >= 0) close(io->in_w);
+  if (ch[0].open && sink >= 0) fcntl(sink, F_SETFL, fcntl(sink, F_GETFL) | O_NONBLOCK);
+  char pend[16384];
+  size_t plen = 0, poff = 0;
+  int in_eof = 0;
   sync_winsize(master);
   char ctl[512];
   size_t cl = 0;
   int ctl_open = 1, exited = 0, st = 0;
   for (;;) {
-    struct pollfd p[5] = {{exited ? -1 : pidfd, POLLIN, 0}, {ctl_open ? control : -1, POLLIN, 0}};
+    if (g_winch) { g_winch = 0; sync_winsize(master); }
+    struct pollfd p[6] = {{exited ? -1 : pidfd, POLLIN, 0}, {ctl_open ? control : -1, POLLIN, 0}};
     for (int i = 0; i < 3; i++) p[2 + i] = (struct pollfd){ch[i].open ? ch[i].from : -1, POLLIN, 0};
+    if (plen) p[2].fd = -1; /* read more input only once the last chunk went out */
+    p[5] = (struct pollfd){plen ? sink : -1, POLLOUT, 0};
     int anyout = ch[1].open || ch[2].open;
     if (exited && !anyout) return st;
-    int r = poll(p, 5, exited ? 100 : (pidfd < 0 ? 200 : -1));
+    int r = poll(p, 6, exited ? 100 : (pidfd < 0 ? 200 : -1));
     if (r < 0 && errno == EINTR) continue;
     if (exited && r == 0) return st; /* output drained as far as it will go */
+    if (plen && (p[5].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t w = write(sink, pend + poff, plen);
+      if (w > 0) { poff += (size_t)w; plen -= (size_t)w; }
+      else if (w < 0 && errno != EAGAIN && errno != EINTR) plen = 0; /* the payload closed its stdin */
+      if (!plen) poff = 0;
+    }
+    if (!plen && in_eof && ch[0].from >= 0) {
+      in_eof = 0;
+      ch[0].from = -1;
+      if (master < 0) close(io->in_w); /* the payload sees EOF on its stdin */
+      else { char eof = 4; write_all(master, &eof, 1); }
+    }
     for (int i = 0; i < 3; i++) {
-      if (!ch[i].open || !(p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (!ch[i].open || p[2 + i].fd < 0 || !(p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       char b[16384];
-      ssize_t n = read(ch[i].from, b, sizeof b);
+      ssize_t n = read(ch[i].from, i == 0 ? pend : b, i == 0 ? sizeof pend : sizeof b);
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n <= 0) { /* EOF (or EIO on a pty whose last user left) */
         ch[i].open = 0;
-        if (i == 0 && master < 0) close(io->in_w); /* the payload sees EOF on its stdin */
-        if (i == 0 && master >= 0) { char eof = 4; write_all(master, &eof, 1); }
+        if (i == 0) { in_eof = 1; if (!plen) { ch[0].from = -1; if (master < 0) close(io->in_w); else { char eof = 4; write_all(master, &eof, 1); } } }
         continue;
       }
+      if (i == 0) { plen = (size_t)n; poff = 0; continue; }
       write_out(ch[i].to, b, (size_t)n);
     }
     if (p[1].revents & (POLLIN | POLLHUP)) {
@@ -117,6 +147,7 @@ int proxy_run(pid_t child, const struct stdio_fds *io, int control) {
     if (!exited && (pidfd < 0 || (p[0].revents & POLLIN)) && waitpid(child, &st, pidfd < 0 ? WNOHANG : 0) == child) {
       exited = 1;
       ch[0].open = 0; /* nobody reads the payload's stdin any more */
+      plen = 0;
     }
   }
 }
