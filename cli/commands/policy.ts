@@ -1,16 +1,22 @@
-// cli/commands/policy.ts — `tssandbox policy check|compile|disasm|explain`: author and inspect profiles (CLI process)
+// cli/commands/policy.ts — `tssandbox policy check|compile|disasm|explain|test|diff|import|export`: author and inspect profiles (CLI process)
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
-import { SandboxError } from '../../common/errors.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { SandboxError, errnoReason } from '../../common/errors.js';
 import { compileSeccomp, disasm, explain, loadProfile, type SeccompPolicy } from '../../policy/index.js';
-import type { HostArch } from '../../abi/index.js';
+import { diffPolicies, formatDiff } from '../../policy/diff.js';
+import { lintPolicy } from '../../policy/lint.js';
+import { runCases } from '../../policy/cases.js';
+import { DOCKER_DEFAULT_CAPS, importOciSeccomp, parseOciJson } from '../../policy/oci-import.js';
+import { exportOciSeccomp, ociJson } from '../../policy/oci-export.js';
+import { loadSeccomp } from '../../policy/seccomp-file.js';
+import { hostArch, type HostArch } from '../../abi/index.js';
 
 const ARCHES = ['x86_64', 'aarch64', 'i386'];
 
 function seccompOf(nameOrPath: string): SeccompPolicy {
-  const p = loadProfile(nameOrPath);
-  if (!p.seccomp) throw new SandboxError('TSS_EPOLICY', `compile \`${nameOrPath}\`: the profile has no seccomp filter (seccomp: null)`, { exitCode: 2 });
-  return p.seccomp as SeccompPolicy;
+  const s = loadSeccomp(nameOrPath);
+  if (!s) throw new SandboxError('TSS_EPOLICY', `compile \`${nameOrPath}\`: the profile has no seccomp filter (seccomp: null)`, { exitCode: 2 });
+  return s;
 }
 
 function archOpt(a: string | undefined): HostArch | undefined {
@@ -19,24 +25,11 @@ function archOpt(a: string | undefined): HostArch | undefined {
   return a as HostArch;
 }
 
-/** lints: allowed but risky things a reviewer should see. */
-function lints(s: SeccompPolicy): string[] {
-  const out: string[] = [];
-  const allowed = (name: string): string | undefined => s.rules.find((r) => r.syscall === name && r.action.kind === 'allow')?.source;
-  for (const name of ['io_uring_setup', 'ptrace', 'unshare', 'setns', 'mount', 'bpf', 'perf_event_open', 'userfaultfd', 'keyctl', 'clone3']) {
-    const src = allowed(name);
-    if (src) out.push(`${src}: allows ${name}`);
-  }
-  if (s.defaultAction.kind === 'allow') out.push(`${s.source ?? 'seccomp'}: default action allows every unlisted syscall`);
-  for (const a of ['i386', 'x32'] as const) if (s.arches.includes(a)) out.push(`seccomp.arches: allows the ${a} ABI (a classic filter bypass)`);
-  return out;
-}
-
 export function register(program: Command): void {
   const policy = program.command('policy').description('author, compile, inspect and simulate security profiles');
   policy.command('check <file>').description('validate a profile and print lints').action((file: string) => {
     const p = loadProfile(file);
-    const found = p.seccomp ? lints(p.seccomp as SeccompPolicy) : ['seccomp: null — no filter at all'];
+    const found = p.seccomp ? lintPolicy(p.seccomp as SeccompPolicy) : ['seccomp: null — no filter at all'];
     for (const l of found) process.stdout.write(`warning: ${l}\n`);
     process.stdout.write(`${p.source}: ok (${p.seccomp ? `${(p.seccomp as SeccompPolicy).rules.length} seccomp rules` : 'no seccomp'})\n`);
   });
@@ -54,5 +47,43 @@ export function register(program: Command): void {
   policy.command('explain <profile> <syscall> [args...]').description('which rule decides SYSCALL(ARGS)')
     .option('--arch <arch>', 'ABI (x86_64, i386, x32, aarch64)').action((profile: string, syscall: string, args: string[], o: { arch?: string }) => {
       process.stdout.write(`${explain(seccompOf(profile), syscall, args, o.arch as never).text}\n`);
+    });
+  policy.command('test <profile> <cases>').description('check a YAML list of {syscall, args, expect} cases; exit 1 on a mismatch')
+    .option('--arch <arch>', 'host ABI').action((profile: string, cases: string, o: { arch?: string }) => {
+      const results = runCases(seccompOf(profile), cases, archOpt(o.arch) ?? hostArch());
+      for (const r of results) process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${cases}:${r.line ?? '?'} ${r.text}\n`);
+      const bad = results.filter((r) => !r.ok).length;
+      process.stdout.write(`${results.length - bad} passed, ${bad} failed\n`);
+      if (bad) process.exitCode = 1;
+    });
+  policy.command('diff <a> <b>').description('syscalls (and argument values) that A and B decide differently; exit 1 when any')
+    .option('--arch <arch>', 'host ABI').action((a: string, b: string, o: { arch?: string }) => {
+      const d = diffPolicies(seccompOf(a), seccompOf(b), archOpt(o.arch) ?? hostArch());
+      for (const x of d) process.stdout.write(`${formatDiff(x)}\n`);
+      process.stdout.write(d.length ? `${d.length} difference(s)\n` : 'same decisions\n');
+      if (d.length) process.exitCode = 1;
+    });
+  policy.command('import <json>').description('convert Docker/OCI seccomp JSON into a profile (its seccomp section)')
+    .option('-o, --output <file>', 'write the profile here (default: stdout)')
+    .option('--caps <list>', "capabilities the profile's includes/excludes are evaluated for (default: Docker's 14)")
+    .option('--foreign-arches', 'keep the i386/x32 ABIs the JSON lists (not recommended)')
+    .option('--extends <profile>', 'add `extends:` to the output')
+    .action((json: string, o: { output?: string; caps?: string; foreignArches?: boolean; extends?: string }) => {
+      let text: string;
+      try { text = readFileSync(json, 'utf8'); } catch (e) { throw new SandboxError('TSS_EPROFILE', `import \`${json}\`: ${errnoReason(e)}`, { exitCode: 2 }); }
+      const caps = o.caps !== undefined ? o.caps.split(',').map((c) => c.trim()).filter(Boolean) : DOCKER_DEFAULT_CAPS;
+      const r = importOciSeccomp(parseOciJson(text, json), { caps, foreignArches: !!o.foreignArches, source: json });
+      const out = `# imported from ${json} by \`tssandbox policy import\`\n${r.notes.map((n) => `# note: ${n}`).join('\n')}\n${o.extends ? `extends: ${o.extends}\n` : ''}${r.yaml}`;
+      if (o.output) { writeFileSync(o.output, out); process.stderr.write(`${o.output}: written\n`); } else process.stdout.write(out);
+      for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
+    });
+  policy.command('export <profile>').description('write the seccomp policy as Docker/OCI JSON (docker, podman, Kubernetes seccompProfile)')
+    .option('--format <format>', 'oci (the only format)', 'oci').option('--arch <arch>', 'host ABI family', undefined)
+    .option('-o, --output <file>', 'write here (default: stdout)')
+    .action((profile: string, o: { format: string; arch?: string; output?: string }) => {
+      if (o.format !== 'oci') throw new SandboxError('TSS_EUSAGE', `--format \`${o.format}\`: expected oci`, { exitCode: 2 });
+      const r = exportOciSeccomp(seccompOf(profile), archOpt(o.arch) ?? hostArch());
+      if (o.output) writeFileSync(o.output, ociJson(r.profile)); else process.stdout.write(ociJson(r.profile));
+      for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
     });
 }
