@@ -38,12 +38,20 @@ export async function resolveImage(root: string, ref: string): Promise<ResolvedI
   }
 }
 
+/** withRunExit keeps docker's contract for run: a failure of tssandbox itself exits 125. */
+function withRunExit<T>(f: () => T): T {
+  try { return f(); } catch (e) {
+    if (e instanceof SandboxError && e.exitCode !== 125) throw new SandboxError(e.code, e.message, { cause: e, exitCode: 125 });
+    throw e;
+  }
+}
+
 function isDemo(ref: string): boolean { return ref === DEMO_REF || ref === DEMO_REF.replace(/:latest$/, ''); }
 
 export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: string) => void = (s) => process.stderr.write(`tssandbox: warning: ${s}\n`)): Promise<RunResult> {
   const root = dataRoot(rootFlag);
   const run = runRoot();
-  const profile = loadProfile(o.profile);
+  const profile = withRunExit(() => loadProfile(o.profile));
   if (profile.warn) warn(profile.warn);
   const image = await resolveImage(root, o.image);
   const id = randomBytes(32).toString('hex');
