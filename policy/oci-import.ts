@@ -8,7 +8,8 @@
 // rules, as runc does. Entries are kept in order, conditional rules before unconditional ones
 // per syscall, so our first-match order gives libseccomp's answer for Docker-style profiles.
 //
-// Two deliberate deltas from Docker, both documented in docs/policy.md and tested:
+// Two deliberate deltas from Docker, both listed in profiles/base/docker-default.yaml and tested
+// (test/policy/oci.test.ts):
 //   1. no foreign ABIs (i386, x32) unless `foreignArches` is asked for;
 //   2. an `int`/`unsigned int` argument is compared on its low 32 bits (what the kernel reads),
 //      where libseccomp compares all 64 — `socket(0x1_0000_0028)` is AF_VSOCK, not "> 40".
