@@ -27,11 +27,12 @@ export function debianMissing(): string | false {
 export async function debianRootfs(): Promise<string> {
   const dir = cacheDir();
   mkdirSync(dir, { recursive: true });
-  const out = join(dir, `debian-${DEBIAN_SUITE}-minbase.tar`);
+  // python3-minimal: the launcher's acceptance runs `python3 -c 'print(6*7)'` in this image
+  const out = join(dir, `debian-${DEBIAN_SUITE}-minbase-python3.tar`);
   if (existsSync(out)) return out;
   const tmp = `${out}.tmp-${process.pid}.tar`; // mmdebstrap picks its output format from the extension
   try {
-    await run('mmdebstrap', ['--variant=minbase', '--mode=root', '--quiet', DEBIAN_SUITE, tmp], { maxBuffer: 64 << 20, timeout: 15 * 60_000 });
+    await run('mmdebstrap', ['--variant=minbase', '--mode=root', '--quiet', '--include=python3-minimal', DEBIAN_SUITE, tmp], { maxBuffer: 64 << 20, timeout: 15 * 60_000 });
     renameSync(tmp, out);
   } finally {
     rmSync(tmp, { force: true });
