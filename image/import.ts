@@ -54,6 +54,7 @@ export async function importRootfs(store: ImageStore, path: string, ref: string,
     }]);
     return id;
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    // a rejected layer's write streams may still be closing: retry instead of failing the cleanup
+    rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   }
 }

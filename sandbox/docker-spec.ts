@@ -48,8 +48,8 @@ export function buildDockerSpec(image: ResolvedImage, profile: Profile, o: RunOp
   for (const s of o.securityOpt) {
     if (s.startsWith('seccomp=') && !profile.loosen.seccompOverride) refuse(`--security-opt ${s}`, profile, 'loosen.seccompOverride', 'the profile\'s filter may not be replaced');
     if (s !== 'no-new-privileges' && s !== 'no-new-privileges:true' && !s.startsWith('seccomp=')) fail('TSS_EUSAGE', 'parse', `--security-opt ${s}`, 'unknown security option');
-    if (s.startsWith('seccomp=')) fail('TSS_EUSAGE', 'run', `--security-opt ${s}`, 'replacing the filter from the command line is not available yet; use --profile FILE');
   }
+  const seccompOpt = o.securityOpt.filter((s) => s.startsWith('seccomp=')).map((s) => s.slice('seccomp='.length)).pop();
 
   const resources = limits(profile, o);
   const rlimits = rlimitList(profile, o);
@@ -60,7 +60,8 @@ export function buildDockerSpec(image: ResolvedImage, profile: Profile, o: RunOp
     process: {
       terminal: o.tty, user: { uid, gid, additionalGids: groups }, args, env, cwd: workdir(image, o),
       capabilities: { bounding: caps, effective: uid === 0 ? caps : [], permitted: uid === 0 ? caps : [] },
-      rlimits, noNewPrivileges: true,
+      // a filter needs no_new_privs to be installed by an unprivileged process: forced with one
+      rlimits, noNewPrivileges: profile.noNewPrivileges || profile.seccomp !== null,
     },
     root: { path: image.layers[image.layers.length - 1] ?? '', readonly: readOnly },
     hostname,
@@ -75,6 +76,7 @@ export function buildDockerSpec(image: ResolvedImage, profile: Profile, o: RunOp
       [ANN.image]: image.ref, [ANN.imageId]: image.id, [ANN.devices]: profile.devices.join(','),
       [ANN.files]: JSON.stringify(etcFiles(hostname, o)), [ANN.interactive]: String(o.interactive), [ANN.network]: network,
       ...(timeout ? { [ANN.timeout]: String(timeout) } : {}),
+      ...(seccompOpt !== undefined ? { [ANN.seccomp]: seccompOpt } : {}),
     },
   };
 }

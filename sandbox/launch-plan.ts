@@ -72,7 +72,9 @@ export function planLaunch(spec: OciSpec, host: HostSide): LaunchPlan {
   const etcOps: SetupOp[] = [];
   if (Object.keys(files).length) etcOps.push({ op: 'mkdir', path: '/etc' });
   for (const [path, content] of Object.entries(files)) etcOps.push({ op: 'file', path, content });
-  setup.unshift(...etcOps, { op: 'mkdir', path: spec.process.cwd });
+  setup.unshift(...etcOps);
+  // the working directory after the mounts: it may live in a tmpfs or a volume
+  setup.push({ op: 'mkdir', path: spec.process.cwd });
   for (const p of spec.linux.maskedPaths) setup.push({ op: 'mask', path: p });
   for (const p of spec.linux.readonlyPaths) setup.push({ op: 'readonly', path: p });
   if (spec.process.terminal) setup.push({ op: 'pty' });
@@ -99,6 +101,7 @@ export function planLaunch(spec: OciSpec, host: HostSide): LaunchPlan {
     user: { uid: spec.process.user.uid, gid: spec.process.user.gid, groups: spec.process.user.additionalGids ?? [] },
     cwd: spec.process.cwd,
     capabilities: capabilityMask(spec.process.capabilities.bounding),
+    noNewPrivileges: spec.process.noNewPrivileges || host.seccomp !== null,
     seccomp: host.seccomp,
     env: spec.process.env,
     argv: spec.process.args,

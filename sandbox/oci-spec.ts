@@ -57,4 +57,6 @@ export const ANN = {
   interactive: 'io.tssandbox.interactive',
   network: 'io.tssandbox.network',
   timeout: 'io.tssandbox.timeout',
+  /** --security-opt seccomp=FILE|unconfined, where the profile allows replacing its filter */
+  seccomp: 'io.tssandbox.seccomp',
 } as const;

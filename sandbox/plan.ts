@@ -42,6 +42,8 @@ export interface LaunchPlan {
   readonly rlimits: readonly { readonly resource: number; readonly soft: number; readonly hard: number }[];
   readonly user: { readonly uid: number; readonly gid: number; readonly groups: readonly number[] };
   readonly cwd: string;
+  /** PR_SET_NO_NEW_PRIVS before the filter (forced by the planner whenever there is a filter) */
+  readonly noNewPrivileges: boolean;
   /** capabilities kept (bit N = capability N) */
   readonly capabilities: bigint;
   /** compiled sock_filter bytes; null = no filter (unconfined only) */
@@ -75,6 +77,7 @@ export function encodePlan(plan: LaunchPlan): { bytes: Buffer; steps: string[] }
   add('user', plan.user.uid, plan.user.gid, ...plan.user.groups);
   add('cwd', plan.cwd);
   add('caps', plan.capabilities.toString(16));
+  if (plan.noNewPrivileges) add('nnp');
   if (plan.seccomp) add('seccomp', plan.seccomp.toString('hex'));
   for (const e of plan.env) add('env', e);
   if (plan.interactive) add('interactive');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { SandboxError } from '../common/errors.js';
 import { importRootfs, openStore } from '../image/index.js';
 import type { ResolvedImage } from '../image/types.js';
-import { compileSeccomp, loadProfile } from '../policy/index.js';
+import { compileSeccomp, loadProfile, loadSeccomp } from '../policy/index.js';
 import type { SeccompPolicy } from '../policy/index.js';
 import { createCgroupManager } from './cgroups/index.js';
 import { buildDockerSpec } from './docker-spec.js';
@@ -58,7 +58,9 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
   const name = o.name ?? containerName(id);
   ensureNameFree(root, name);
   const spec = buildDockerSpec(image, profile, o, { id, name });
-  const seccomp = profile.seccomp ? compileSeccomp(profile.seccomp as SeccompPolicy, undefined, { cacheDir: join(root, 'cache', 'seccomp') }).bytes : null;
+  const override = spec.annotations[ANN.seccomp];
+  const policy = override === undefined ? profile.seccomp : override === 'unconfined' ? null : withRunExit(() => loadSeccomp(override));
+  const seccomp = policy ? compileSeccomp(policy as SeccompPolicy, undefined, { cacheDir: join(root, 'cache', 'seccomp') }).bytes : null;
 
   const cleanup: (() => void)[] = [];
   const undo = () => { for (const f of cleanup.reverse()) { try { f(); } catch { /* keep cleaning */ } } cleanup.length = 0; };

@@ -159,7 +159,7 @@ _Noreturn void child_main(const struct plan *p, const struct nsfds *ns, const st
 
   /* 14. no_new_privs: setuid files and file capabilities can never give back what was dropped; it
    *     also lets an unprivileged process install the filter. */
-  creds_no_new_privs();
+  if (plan_find(p, "nnp")) creds_no_new_privs();
 
   /* 15. seccomp last: the filter need only allow what follows it — the error pipe's write and execve. */
   char **argv = collect(p, "argv", 1);
