@@ -11,6 +11,7 @@ import {
 import { parseGroup, parsePasswd, readImageFile } from './image-files.js';
 import { checkCapAdd, checkLimit, normaliseCap, refuse } from './loosen.js';
 import { ANN, type OciMount, type OciSpec } from './oci-spec.js';
+import { INIT_PATH } from './paths.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -77,6 +78,7 @@ export function buildDockerSpec(image: ResolvedImage, profile: Profile, o: RunOp
       [ANN.files]: JSON.stringify(etcFiles(hostname, o)), [ANN.interactive]: String(o.interactive), [ANN.network]: network,
       ...(timeout ? { [ANN.timeout]: String(timeout) } : {}),
       ...(seccompOpt !== undefined ? { [ANN.seccomp]: seccompOpt } : {}),
+      ...(o.init ? { [ANN.init]: INIT_PATH } : {}),
     },
   };
 }

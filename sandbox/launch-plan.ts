@@ -10,6 +10,8 @@ import { RLIMITS } from './flags.js';
 import { ANN, type OciMount, type OciSpec } from './oci-spec.js';
 import type { LaunchPlan, SetupOp } from './plan.js';
 
+export const INIT_IN_CONTAINER = '/sbin/tssandbox-init';
+
 export interface HostSide {
   /** runtime staging dir for this container (under /run) */
   readonly stateDir: string;
@@ -75,6 +77,9 @@ export function planLaunch(spec: OciSpec, host: HostSide): LaunchPlan {
   setup.unshift(...etcOps);
   // the working directory after the mounts: it may live in a tmpfs or a volume
   setup.push({ op: 'mkdir', path: spec.process.cwd });
+  // --init: the runtime's static init, bound read-only over a file made in the per-container layer
+  const init = spec.annotations[ANN.init];
+  if (init) setup.push({ op: 'mkdir', path: '/sbin' }, { op: 'mkfile', path: INIT_IN_CONTAINER }, { op: 'bind', src: init, dst: INIT_IN_CONTAINER, readOnly: true });
   for (const p of spec.linux.maskedPaths) setup.push({ op: 'mask', path: p });
   for (const p of spec.linux.readonlyPaths) setup.push({ op: 'readonly', path: p });
   if (spec.process.terminal) setup.push({ op: 'pty' });
@@ -104,7 +109,7 @@ export function planLaunch(spec: OciSpec, host: HostSide): LaunchPlan {
     noNewPrivileges: spec.process.noNewPrivileges || host.seccomp !== null,
     seccomp: host.seccomp,
     env: spec.process.env,
-    argv: spec.process.args,
+    argv: init ? [INIT_IN_CONTAINER, '--', ...spec.process.args] : spec.process.args,
     ...(spec.annotations[ANN.interactive] === 'true' ? { interactive: true } : {}),
   };
 }

@@ -59,4 +59,6 @@ export const ANN = {
   timeout: 'io.tssandbox.timeout',
   /** --security-opt seccomp=FILE|unconfined, where the profile allows replacing its filter */
   seccomp: 'io.tssandbox.seccomp',
+  /** --init: host path of the static init bound into the container */
+  init: 'io.tssandbox.init',
 } as const;

@@ -23,5 +23,6 @@ export function runRoot(): string {
 /** the package's own directory (dist/sandbox/ → repo root), for build/ and profiles/ */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'build', 'launcher');
+export const INIT_PATH = join(PACKAGE_ROOT, 'build', 'init');
 export const DEMO_TAR = join(PACKAGE_ROOT, 'build', 'demo', 'demo.tar');
 export const DEMO_REF = 'tssandbox/demo:latest';

@@ -59,7 +59,6 @@ export function register(program: Command): void {
       };
       const { SandboxError } = await import('../../common/errors.js');
       if (o.detach) throw new SandboxError('TSS_EUSAGE', 'run `-d`: detached containers are not available yet (run in the foreground)');
-      if (o.init) throw new SandboxError('TSS_EUSAGE', 'run `--init`: the init process is not available yet');
       if (f.scan !== 'off') throw new SandboxError('TSS_EUSAGE', `run \`--scan ${String(f.scan)}\`: image scanning is not available yet`);
       const { runForeground } = await import('../../sandbox/run.js');
       const root = (program.opts() as { root?: string }).root;

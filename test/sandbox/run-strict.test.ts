@@ -55,6 +55,16 @@ else {
     t.equal(code, 42, 'SIGTERM is forwarded to the payload, whose handler ran');
   });
 
+  t.test('--init: pid 1 is the runtime\'s init, which forwards signals and reaps', async (t) => {
+    const child = sb.start(['--rm', '--init', 'bb', 'sh', '-c', 'ls -l /proc/1/exe; (sh -c "exit 0" &); echo ready; while true; do sleep 0.1; done']);
+    let out = '';
+    await new Promise<void>((res) => child.stdout.on('data', (d: Buffer) => { out += d; if (out.includes('ready')) res(); }));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    t.match(out, /\/proc\/1\/exe -> \/sbin\/tssandbox-init/, 'init is pid 1');
+    t.equal(code, 143, 'SIGTERM reached the payload, which had no handler: 128+15');
+  });
+
   t.test('exit codes follow docker', async (t) => {
     t.equal(sb.cli(['run', '--rm', 'bb', 'sh', '-c', 'exit 7']).code, 7, 'the payload\'s own code');
     const nf = sb.cli(['run', '--rm', 'bb', 'no-such-command']);
