@@ -20,6 +20,7 @@ import { launch } from './launcher.js';
 import { ANN } from './oci-spec.js';
 import { dataRoot, DEMO_REF, DEMO_TAR, runRoot } from './paths.js';
 import { containerName, ensureNameFree } from './names.js';
+import { reapStale } from './stale.js';
 
 export interface RunResult { readonly id: string; readonly code: number; readonly oomKilled: boolean; readonly timedOut: boolean }
 
@@ -51,6 +52,7 @@ function isDemo(ref: string): boolean { return ref === DEMO_REF || ref === DEMO_
 export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: string) => void = (s) => process.stderr.write(`tssandbox: warning: ${s}\n`)): Promise<RunResult> {
   const root = dataRoot(rootFlag);
   const run = runRoot();
+  reapStale(run, root, createCgroupManager);
   const profile = withRunExit(() => loadProfile(o.profile));
   if (profile.warn) warn(profile.warn);
   const image = await resolveImage(root, o.image);
@@ -78,7 +80,7 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
     mkdirSync(join(rwDir, 'upper'), { mode: 0o755 });
     // the top of the root filesystem belongs to the container's root, who makes its mount points
     chownSync(join(rwDir, 'upper'), ids.base, ids.base);
-    writeFileSync(join(ctrDir, 'config.json'), JSON.stringify({ id, name, spec }, null, 1));
+    writeFileSync(join(ctrDir, 'config.json'), JSON.stringify({ id, name, rm: o.rm, spec }, null, 1));
 
     const mgr = createCgroupManager();
     const r = spec.linux.resources;

@@ -102,6 +102,22 @@ else {
     t.match(caps.stdout, /Uid:\s+1000\s/, 'and runs as 1000');
   });
 
+  t.test('if the runtime is killed, its container dies with it, and the next run cleans up', async (t) => {
+    const child = sb.start(['--rm', 'bb', 'sh', '-c', 'echo ready; while true; do sleep 0.1; done']);
+    await new Promise<void>((res) => child.stdout.once('data', () => res()));
+    const ctr = readdir1(`/sys/fs/cgroup/pids/${sb.cgroupParent}`);
+    const procs = () => { try { return readFileSync(`/sys/fs/cgroup/pids/${sb.cgroupParent}/${ctr}/cgroup.procs`, 'utf8').trim(); } catch { return ''; } };
+    t.not(procs(), '', 'the container runs');
+    child.kill('SIGKILL'); // Node can do nothing about this one
+    await new Promise((res) => child.on('close', res));
+    let gone = false;
+    for (let i = 0; i < 50 && !gone; i++) { gone = procs() === ''; if (!gone) await new Promise((r) => setTimeout(r, 100)); }
+    t.ok(gone, 'no process of the container survives its runtime (PDEATHSIG)');
+    t.not(sb.leftovers(), [], 'the killed runtime left its state behind');
+    t.equal(sb.cli(['run', '--rm', 'bb', 'true']).code, 0);
+    t.same(sb.leftovers(), [], 'the next run removed it');
+  });
+
   t.test('nothing is left behind', async (t) => {
     t.same(sb.leftovers(), [], 'no state dir, id range, cgroup or mount remains');
   });
