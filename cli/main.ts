@@ -13,7 +13,7 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride();
   // Usage errors (unknown flags, bad values) are exit 125 like docker's, 2 for policy tools.
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerAll(program);
+  await registerAll(program, argv);
   try {
     await program.parseAsync(argv);
   } catch (err) {
