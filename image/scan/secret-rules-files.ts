@@ -40,6 +40,8 @@ export const FILE_RULES: readonly SecretRule[] = [
   { id: 'jwt', description: 'JSON Web Token', severity: 'medium', keywords: ['eyj'],
     regex: /\b(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,})/g, entropy: 4.0,
     check: (s) => { try { return 'alg' in JSON.parse(Buffer.from(s.split('.')[0]!, 'base64url').toString('utf8')); } catch { return false; } } },
+  { id: 'git-credentials', description: 'git credential store entry', severity: 'high', keywords: ['://'], paths: /(?:^|\/)\.git-credentials$/,
+    regex: /^https?:\/\/[^:\s/]+:([^@\s]+)@\S+$/gm, entropy: 2.0 },
   // ---- URLs with passwords ----
   url('postgres-url', 'PostgreSQL URL with a password', 'postgres|postgresql'),
   url('mysql-url', 'MySQL/MariaDB URL with a password', 'mysql|mysql\\+pymysql|mysqlx|mariadb'),
@@ -53,8 +55,6 @@ export const FILE_RULES: readonly SecretRule[] = [
   { id: 'jdbc-password', description: 'JDBC URL with a password parameter', severity: 'high', keywords: ['jdbc:'],
     regex: /jdbc:[a-z]+:[^\s"'<>]*?[;?&]password=([^;&\s"'<>]{3,})/gi, entropy: 2.0 },
   // ---- credential files ----
-  { id: 'git-credentials', description: 'git credential store entry', severity: 'high', keywords: ['://'], paths: /(?:^|\/)\.git-credentials$/,
-    regex: /^https?:\/\/[^:\s/]+:([^@\s]+)@\S+$/gm, entropy: 2.0 },
   { id: 'apt-auth-conf', description: 'apt repository credentials (auth.conf)', severity: 'high', keywords: ['password'], paths: /(?:^|\/)etc\/apt\/auth\.conf(?:\.d\/[^/]+)?$/,
     regex: /\bmachine\s+\S+[\s\S]{0,200}?\bpassword\s+(\S+)/g, entropy: 2.0 },
   { id: 'netrc', description: '.netrc machine password', severity: 'high', keywords: ['machine'],

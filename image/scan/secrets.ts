@@ -13,7 +13,7 @@ export const SECRET_RULES: readonly SecretRule[] = [...SERVICE_RULES, ...FILE_RU
  */
 const PLACEHOLDERS: readonly RegExp[] = [
   /example/i, /change[-_]?me/i, /placeholder/i, /x{4,}/i, /\*{3,}/, /\.{3,}/, /dummy|redacted|sample|fake|notreal|not[-_]a[-_]real/i,
-  /\$\{[^}]*\}|^\$[A-Za-z_(]|\{\{.*\}\}|%\([a-z_]+\)s|^%[A-Za-z_]+%$|^@[A-Za-z_]+@$/,
+  /\$\{[^}]*\}|^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|^\$\(|\{\{.*\}\}|%\([a-z_]+\)s|^%[A-Za-z_]+%$|^@[A-Za-z_]+@$/,
   /^<[^>]*>?$|<(?:password|secret|token|key|your|user|pass)[^>]*>/i,
   /your[-_]?(?:own[-_]?)?(?:password|passwd|secret|token|key|api)/i,
   /^(?:password|passwd|secret|token|null|none|nil|true|false|undefined|empty|default|string|required|optional|test|testing|admin|root|guest|username|user|pass|value|todo|tbd|fixme)\d*$/i,
@@ -28,6 +28,7 @@ const GENERIC_ALLOW: readonly RegExp[] = [
   /^\d+$/, /^(?:file|env|vault|secretsmanager|arn|ssm):/i, /^https?:\/\/[^@]*$/,
 ];
 
+const LONG = 100;
 const GENERIC = /^(?:generic-|shell-history-)/;
 
 /** entropy: Shannon entropy of s in bits per character. */
@@ -42,12 +43,13 @@ export function entropy(s: string): number {
 
 /** redact keeps the first 4 characters: enough to find the value, never enough to use it. */
 export function redact(secret: string): string {
-  return `${secret.slice(0, 4)}****`;
+  return `${secret.trimStart().slice(0, 4)}****`;
 }
 
 /** isPlaceholder: the candidate is a documentation value, template or reference. */
 export function isPlaceholder(secret: string, rule?: SecretRule): boolean {
-  if (PLACEHOLDERS.some((r) => r.test(secret))) return true;
+  // long values (key bodies, long tokens) are random enough to contain "xxxx" or "fake" by chance
+  if (secret.length <= LONG && PLACEHOLDERS.some((r) => r.test(secret))) return true;
   if (rule && GENERIC.test(rule.id) && GENERIC_ALLOW.some((r) => r.test(secret))) return true;
   return rule?.allow?.some((r) => r.test(secret)) ?? false;
 }
