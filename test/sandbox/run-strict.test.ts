@@ -11,7 +11,8 @@ else {
   t.teardown(() => sb.cleanup());
   await sb.importBusybox('bb', [{ name: './etc/group', data: 'root:x:0:\nstaff:x:50:alice\n' },
     { name: './etc/passwd', data: 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n' },
-    { name: './notexec', data: 'just data\n', mode: 0o644 }]);
+    { name: './notexec', data: 'just data\n', mode: 0o644 }, { name: './bin/dd', type: 'symlink', linkname: 'busybox' },
+    { name: './bin/touch', type: 'symlink', linkname: 'busybox' }]);
 
   t.test('the container view under strict', async (t) => {
     const r = sb.cli(['run', '--rm', 'bb', 'sh', '-c',
@@ -100,6 +101,25 @@ else {
     const caps = sb.cli(['run', '--rm', '-u', '1000:1000', 'bb', 'cat', '/proc/self/status']);
     t.match(caps.stdout, /CapEff:\s+0+\n/, 'a non-root user has no capabilities');
     t.match(caps.stdout, /Uid:\s+1000\s/, 'and runs as 1000');
+  });
+
+  t.test('a memory hog is OOM-killed: exit 137 and oomKilled in the exit record', async (t) => {
+    const r = sb.cli(['run', '--name', 'hog', '--memory', '32m', '--memory-swap', '32m', 'bb', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=200M', 'count=1']);
+    t.equal(r.code, 137, r.stderr);
+    const dir = `${sb.root}/containers`;
+    const id = readdirSync(dir).find((d) => JSON.parse(readFileSync(`${dir}/${d}/config.json`, 'utf8')).name === 'hog')!;
+    const state = JSON.parse(readFileSync(`${dir}/${id}/state.json`, 'utf8'));
+    t.equal(state.oomKilled, true, 'the exit record says oomKilled');
+    t.equal(state.exitCode, 137);
+  });
+
+  t.test('profiles that allow it get a writable per-container layer', async (t) => {
+    const r = sb.cli(['run', '--rm', '--profile', 'default', 'bb', 'sh', '-c', 'touch /x && ls -ln /x && cat /proc/self/status']);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, /^-\S+\s+\d+\s+0\s+0\s/, 'the new file belongs to container root');
+    t.match(r.stdout, /CapEff:\s+00000000a80425fb/, 'Docker\'s 14 capabilities');
+    const again = sb.cli(['run', '--rm', '--profile', 'default', 'bb', 'ls', '/x']);
+    t.not(again.code, 0, 'each container starts from the image, not from another container\'s layer');
   });
 
   t.test('if the runtime is killed, its container dies with it, and the next run cleans up', async (t) => {
