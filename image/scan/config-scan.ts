@@ -50,15 +50,15 @@ export function scanConfig(input: ConfigInput): Finding[] {
   }
   // trust: a tag can be moved to other content; a digest cannot
   let tag: string | undefined;
-  let byDigest = input.ref.includes('@sha256:') || input.ref.startsWith('sha256:') || /^[a-f0-9]{12,64}$/.test(input.ref);
+  const byDigest = input.ref.includes('@sha256:') || input.ref.startsWith('sha256:') || /^[a-f0-9]{12,64}$/.test(input.ref);
   if (!byDigest) tag = input.ref.slice(input.ref.lastIndexOf('/') + 1).split(':')[1] ?? 'latest';
   if (tag === 'latest') out.push(finding({ category: 'configuration', rule: 'config.latest-tag', severity: 'low', path: 'ref', message: `referenced by the mutable tag "latest" (${input.ref})` }));
   const trusted = input.trustedDigests;
   if (trusted) {
     const ok = trusted.includes(input.id) || (input.manifestDigest !== undefined && trusted.includes(input.manifestDigest));
     if (!ok) out.push(finding({ category: 'trust', rule: 'trust.untrusted-digest', severity: 'high', path: 'ref', message: `neither image id ${input.id.slice(0, 19)}… nor its manifest digest is in the trusted list` }));
-    byDigest = byDigest || ok;
   }
-  if (!byDigest) out.push(finding({ category: 'trust', rule: 'trust.tag-not-digest', severity: 'info', path: 'ref', message: `referenced by tag, not digest; pin ${input.manifestDigest ?? input.id}` }));
+  // with a trusted list, the list decides; without one, an unpinned tag is worth a note
+  else if (!byDigest) out.push(finding({ category: 'trust', rule: 'trust.tag-not-digest', severity: 'info', path: 'ref', message: `referenced by tag, not digest; pin ${input.manifestDigest ?? input.id}` }));
   return out;
 }

@@ -51,7 +51,7 @@ export const SERVICE_RULES: readonly SecretRule[] = [
   { id: 'atlassian-api-token', description: 'Atlassian API token', severity: 'high', keywords: ['atatt3'], regex: /\b(ATATT3[A-Za-z0-9_=-]{180,})/g, entropy: 4.0 },
   { id: 'npm-token', description: 'npm access token', severity: 'critical', keywords: ['npm_'], regex: /\b(npm_[A-Za-z0-9]{36})\b/g, entropy: 3.5 },
   { id: 'npmrc-auth', description: 'npm registry credential in .npmrc', severity: 'high', keywords: ['_authtoken', '_auth', '_password'],
-    regex: /^\s*(?:\/\/[^\s=]+:)?(?:_authToken|_auth|_password)\s*=\s*["']?([^\s"']{8,})/gim, entropy: 3.0 },
+    regex: /(?:^|[\s"'])(?:\/\/[^\s=]+:)?(?:_authToken|_auth|_password)\s*=\s*["']?([^\s"']{8,})/gim, entropy: 3.0 },
   { id: 'pypi-token', description: 'PyPI upload token', severity: 'critical', keywords: ['pypi-ageichlwas5vcmc'], regex: /\b(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})/g, entropy: 4.0 },
   { id: 'pypirc-password', description: 'password in .pypirc', severity: 'high', keywords: ['password'], paths: /(?:^|\/)\.pypirc$/,
     regex: /^\s*password\s*[:=]\s*(\S{6,})/gim, entropy: 2.5 },
