@@ -38,7 +38,8 @@ export function bwrapPrefix(extra: readonly string[] = []): string[] {
   const drop = process.getuid?.() === 0 ? ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'] : [];
   return [
     ...drop, 'bwrap', '--unshare-all', '--uid', '0', '--gid', '0', '--ro-bind', '/', '/', '--proc', '/proc',
-    '--dev', '/dev', '--tmpfs', '/tmp', '--die-with-parent', ...extra,
+    // the checkout again after the fresh /tmp: CI may clone under /tmp, which the tmpfs would hide
+    '--dev', '/dev', '--tmpfs', '/tmp', '--ro-bind', REPO_ROOT, REPO_ROOT, '--die-with-parent', ...extra,
   ];
 }
 
