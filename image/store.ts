@@ -6,9 +6,10 @@ import { StoreLayout, hexOf } from './layout.js';
 import { ImageRecord, IndexFile, parseConfig, runConfig, type ConfigFile, type LayerRecord } from './records.js';
 import { idHex, normaliseTag, parseRef } from './ref.js';
 import type { ResolvedImage } from './types.js';
-import { importRootfs, type ImportOptions } from './import.js';
-import { loadArchive, type LoadOptions, type LoadedImage } from './load.js';
-import { saveImages } from './save.js';
+// the archive code (tar, compression) loads only for the commands that need it: `run` resolves
+// images on every call and must not pay for it
+import type { ImportOptions } from './import.js';
+import type { LoadOptions, LoadedImage } from './load.js';
 import { historyRows, inspectImage, type HistoryRow } from './inspect.js';
 
 /** A layer staged in a work dir, waiting for commit. */
@@ -151,11 +152,11 @@ export class ImageStore {
   // ---- commands (each in its own module) -------------------------------------------------------
 
   /** importRootfs stores a plain rootfs tar ('-' = stdin; gzip/zstd ok) as a one-layer image; returns its id. */
-  importRootfs(tarPath: string, ref: string, opts?: ImportOptions): Promise<string> { return importRootfs(this, tarPath, ref, opts); }
+  async importRootfs(tarPath: string, ref: string, opts?: ImportOptions): Promise<string> { return (await import('./import.js')).importRootfs(this, tarPath, ref, opts); }
   /** load reads a docker save / OCI archive or layout dir ('-' = stdin); returns the images with their tags. */
-  load(path: string, opts?: LoadOptions): Promise<LoadedImage[]> { return loadArchive(this, path, opts); }
+  async load(path: string, opts?: LoadOptions): Promise<LoadedImage[]> { return (await import('./load.js')).loadArchive(this, path, opts); }
   /** save writes a docker save archive (with an OCI layout inside) of refs to outPath ('-' = stdout). */
-  save(outPath: string, refs: readonly string[]): Promise<void> { return saveImages(this, outPath, refs); }
+  async save(outPath: string, refs: readonly string[]): Promise<void> { return (await import('./save.js')).saveImages(this, outPath, refs); }
   history(ref: string): HistoryRow[] { return historyRows(this, ref); }
   inspect(ref: string): Record<string, unknown> { return inspectImage(this, ref); }
 
