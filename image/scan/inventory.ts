@@ -1,0 +1,77 @@
+// image/scan/inventory.ts — installed packages from the stacked image: dpkg (status, status.d/), apk, rpm detection (CLI process)
+import { readFileSync } from 'node:fs';
+import { stanzas, type Ecosystem } from './package-index.js';
+import { stackedDir, stackedPath } from './walk.js';
+
+export interface InstalledPackage {
+  readonly ecosystem: Ecosystem;
+  readonly name: string;
+  readonly version: string;
+  /** source package (Debian) or origin (apk), for advisories keyed by source */
+  readonly source?: string;
+  /** database path and the index of the layer that holds it */
+  readonly db: string;
+  readonly layer: number;
+}
+
+export interface Inventory {
+  readonly packages: InstalledPackage[];
+  readonly notes: string[];
+}
+
+const read = (abs: string): string => { try { return readFileSync(abs, 'utf8'); } catch { return ''; } };
+
+function dpkgStanzas(text: string, db: string, layer: number, requireInstalled: boolean): InstalledPackage[] {
+  const out: InstalledPackage[] = [];
+  for (const st of stanzas(text)) {
+    const name = st.get('Package');
+    const version = st.get('Version');
+    if (!name || !version) continue;
+    // "install ok installed": half-installed or config-files-only packages ship no code
+    if (requireInstalled && !/\binstalled$/.test(st.get('Status') ?? '')) continue;
+    const src = st.get('Source')?.split(' ')[0];
+    out.push({ ecosystem: 'deb', name, version, source: src ?? name, db, layer });
+  }
+  return out;
+}
+
+const RPM_DBS = ['var/lib/rpm/rpmdb.sqlite', 'usr/lib/sysimage/rpm/rpmdb.sqlite', 'var/lib/rpm/Packages', 'var/lib/rpm/Packages.db', 'usr/lib/sysimage/rpm/Packages.db'];
+
+/** inventory reads every package database found in the stacked image. */
+export function inventory(layers: readonly string[]): Inventory {
+  const packages: InstalledPackage[] = [];
+  const notes: string[] = [];
+  const status = stackedPath(layers, 'var/lib/dpkg/status');
+  if (status?.st.isFile()) packages.push(...dpkgStanzas(read(status.abs), 'var/lib/dpkg/status', status.layer, true));
+  // distroless images: one stanza file per package, no Status field
+  for (const name of stackedDir(layers, 'var/lib/dpkg/status.d')) {
+    if (name.endsWith('.md5sums')) continue;
+    const p = stackedPath(layers, `var/lib/dpkg/status.d/${name}`)!;
+    packages.push(...dpkgStanzas(read(p.abs), `var/lib/dpkg/status.d/${name}`, p.layer, false));
+  }
+  const apk = stackedPath(layers, 'lib/apk/db/installed');
+  if (apk?.st.isFile()) {
+    for (const st of stanzas(read(apk.abs))) {
+      const name = st.get('P');
+      const version = st.get('V');
+      if (name && version) packages.push({ ecosystem: 'apk', name, version, source: st.get('o') ?? name, db: 'lib/apk/db/installed', layer: apk.layer });
+    }
+  }
+  const rpm = RPM_DBS.find((p) => stackedPath(layers, p)?.st.isFile());
+  if (rpm) notes.push(`rpm database found at /${rpm}: rpm inventory not supported yet; rpm packages were not checked`);
+  return { packages, notes };
+}
+
+/** osRelease reads ID and VERSION_ID from etc/os-release (or usr/lib/os-release). */
+export function osRelease(layers: readonly string[]): { id: string; versionId: string; pretty: string } | undefined {
+  const p = stackedPath(layers, 'etc/os-release') ?? stackedPath(layers, 'usr/lib/os-release');
+  if (!p || !p.st.isFile()) return undefined;
+  const kv = new Map<string, string>();
+  for (const line of read(p.abs).split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) kv.set(m[1]!, m[2]!.replace(/^["']|["']$/g, ''));
+  }
+  const id = kv.get('ID');
+  if (!id) return undefined;
+  return { id, versionId: kv.get('VERSION_ID') ?? '', pretty: kv.get('PRETTY_NAME') ?? id };
+}
