@@ -16,13 +16,17 @@ export const PROBE_REF = 'tssandbox-selftest/probe:latest';
 
 export interface ImageMember {
   readonly name: string;
-  readonly type?: 'file' | 'directory' | 'symlink';
+  readonly type?: 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'block-device' | 'fifo';
   readonly data?: Buffer | string;
   readonly linkname?: string;
   readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly devmajor?: number;
+  readonly devminor?: number;
 }
 
-/** packTar writes members in order into an uncompressed tar owned by 0:0 */
+/** packTar writes members in order into an uncompressed tar (owner 0:0 unless given; no normalisation) */
 export async function packTar(members: readonly ImageMember[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
@@ -36,8 +40,9 @@ export async function packTar(members: readonly ImageMember[]): Promise<Buffer> 
     const data = type === 'file' ? Buffer.from(m.data ?? '') : Buffer.alloc(0);
     const mode = m.mode ?? (type === 'directory' ? 0o755 : 0o644);
     await new Promise<void>((res, rej) => pack.entry({
-      name: m.name, type, size: data.length, mode, uid: 0, gid: 0, mtime: new Date(1_700_000_000_000),
+      name: m.name, type, size: data.length, mode, uid: m.uid ?? 0, gid: m.gid ?? 0, mtime: new Date(1_700_000_000_000),
       ...(m.linkname !== undefined ? { linkname: m.linkname } : {}),
+      ...(m.devmajor !== undefined ? { devmajor: m.devmajor, devminor: m.devminor ?? 0 } : {}),
     }, data, (e) => (e ? rej(e) : res())));
   }
   pack.finalize();

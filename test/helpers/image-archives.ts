@@ -2,12 +2,12 @@
 //
 // Fixtures are made, never downloaded: every archive a test loads is written here, including the
 // hostile ones (raw tar headers let a test say exactly what a malicious member looks like).
+import { packTar } from '../../sandbox/selftest/probe-image.js';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import * as tar from 'tar-stream';
 
 export interface Member {
   name: string;
@@ -22,27 +22,8 @@ export interface Member {
 }
 
 /** tarOf packs members in order (no normalisation: hostile names go through as written). */
-export async function tarOf(members: readonly Member[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((res, rej) => {
-    pack.on('data', (c: unknown) => { chunks.push(c as Buffer); });
-    pack.on('end', () => res());
-    pack.on('error', rej);
-  });
-  for (const m of members) {
-    const type = m.type ?? 'file';
-    const data = type === 'file' ? Buffer.from(m.data ?? '') : Buffer.alloc(0);
-    const mode = m.mode ?? (type === 'directory' ? 0o755 : 0o644);
-    await new Promise<void>((res, rej) => pack.entry({
-      name: m.name, type, size: data.length, mode, uid: m.uid ?? 0, gid: m.gid ?? 0, mtime: new Date(1_700_000_000_000),
-      ...(m.linkname !== undefined ? { linkname: m.linkname } : {}),
-      ...(m.devmajor !== undefined ? { devmajor: m.devmajor, devminor: m.devminor ?? 0 } : {}),
-    }, data, (e) => (e ? rej(e) : res())));
-  }
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
+export function tarOf(members: readonly Member[]): Promise<Buffer> {
+  return packTar(members);
 }
 
 export const sha256 = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
