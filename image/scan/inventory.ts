@@ -64,8 +64,9 @@ export function inventory(layers: readonly string[]): Inventory {
 
 /** osRelease reads ID and VERSION_ID from etc/os-release (or usr/lib/os-release). */
 export function osRelease(layers: readonly string[]): { id: string; versionId: string; pretty: string } | undefined {
-  const p = stackedPath(layers, 'etc/os-release') ?? stackedPath(layers, 'usr/lib/os-release');
-  if (!p || !p.st.isFile()) return undefined;
+  // etc/os-release is usually a symlink to ../usr/lib/os-release
+  const p = [stackedPath(layers, 'etc/os-release'), stackedPath(layers, 'usr/lib/os-release')].find((x) => x?.st.isFile());
+  if (!p) return undefined;
   const kv = new Map<string, string>();
   for (const line of read(p.abs).split('\n')) {
     const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());

@@ -80,7 +80,7 @@ export const FILE_RULES: readonly SecretRule[] = [
   { id: 'generic-secret-json', description: 'secret assigned in JSON', severity: 'high', keywords: ['pass', 'secret', 'token', 'key', 'pwd', 'credential'],
     regex: new RegExp(`"[\\w.-]*${KEYNAME}"\\s*:\\s*"([^"\\s]{6,})"`, 'gi'), entropy: 2.5 },
   { id: 'generic-secret-ini', description: 'secret assigned in an INI/properties/TOML file', severity: 'high', keywords: ['pass', 'secret', 'token', 'key', 'pwd', 'credential'],
-    regex: new RegExp(`^[ \\t]*[\\w.-]*${KEYNAME}[\\w.-]*[ \\t]*[=:][ \\t]*["']?([^\\s"';#]{6,})["']?[ \\t]*$`, 'gim'), entropy: 2.5 },
+    regex: new RegExp(`^[ \\t]*[\\w.-]*${KEYNAME}\\d*[ \\t]*[=:][ \\t]*["']?([^\\s"';#]{6,})["']?[ \\t]*$`, 'gim'), entropy: 2.5 },
   { id: 'generic-secret-xml', description: 'secret in an XML element or attribute', severity: 'high', keywords: ['pass', 'secret', 'token', 'key', 'pwd', 'credential'],
     regex: new RegExp(`<([\\w.:-]*${KEYNAME}[\\w.-]*)>([^<\\s]{6,})</\\1>|\\b[\\w.:-]*${KEYNAME}\\s*=\\s*"([^"\\s]{6,})"`, 'gi'), entropy: 2.5 },
 ];

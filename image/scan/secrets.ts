@@ -25,6 +25,7 @@ const PLACEHOLDERS: readonly RegExp[] = [
 /** Extra allow-list for the generic assignment rules: code, paths and references, not values. */
 const GENERIC_ALLOW: readonly RegExp[] = [
   /[()[\]]/, /^[./~][\w./-]*$/, /^(?:process\.env|os\.environ|env\.|self\.|this\.|config\.|settings\.)/i, /^[A-Z][A-Z0-9_]*$/, /^[a-z]+(?:[-_][a-z]+)+$/,
+  /^[a-z]+$/, /^[A-Za-z_]\w*(?:\.\w+)+$/, // a word or a dotted name: code and prose, not a password
   /^\d+$/, /^(?:file|env|vault|secretsmanager|arn|ssm):/i, /^https?:\/\/[^@]*$/,
 ];
 
