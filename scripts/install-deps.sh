@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh — the Debian packages tssandbox's build and tests need (run as root)
 #   build:  a C compiler with static glibc (the launcher, the demo image, test fixtures)
-#   tests:  busybox-static and mmdebstrap (fixture root filesystems), uidmap, bubblewrap, libseccomp-dev
+#   tests:  busybox-static and mmdebstrap (fixture root filesystems), uidmap, bubblewrap, libseccomp-dev,
+#           xz-utils and lz4 (the scanner reads apt lists in every compression), qemu-system-x86 and
+#           linux-image-amd64 (the cgroup v2 lane boots Debian's kernel with only cgroup2)
 #           (a test-only filter writer), zstd (zstd layers), podman + runc (save → podman load interop),
 #           attr, iproute2, util-linux
 #   bench:  crun, runc, bubblewrap, podman as peers; libseccomp-dev for the libseccomp comparison
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(build-essential libc6-dev make busybox-static mmdebstrap uidmap bubblewrap libseccomp-dev zstd
-      podman runc crun attr iproute2 util-linux python3 qemu-system-x86 linux-image-amd64)
+      podman runc crun attr iproute2 util-linux python3 xz-utils lz4 qemu-system-x86 linux-image-amd64)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
