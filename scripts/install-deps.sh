@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh — the Debian packages tssandbox's build and tests need (run as root)
 #   build:  a C compiler with static glibc (the launcher, the demo image, test fixtures)
-#   tests:  busybox-static and mmdebstrap (fixture root filesystems), uidmap, bubblewrap, libseccomp-dev,
-#           xz-utils and lz4 (the scanner reads apt lists in every compression), qemu-system-x86 and
-#           linux-image-amd64 (the cgroup v2 lane boots Debian's kernel with only cgroup2)
-#           (a test-only filter writer), zstd (zstd layers), podman + runc (save → podman load interop),
-#           attr, iproute2, util-linux
+#   tests:  busybox-static and mmdebstrap (fixture root filesystems), uidmap, bubblewrap,
+#           libseccomp-dev (a test-only filter writer), zstd (zstd layers), podman + runc (save →
+#           podman load interop), attr, iproute2, util-linux, xz-utils and lz4 (the scanner reads apt
+#           lists in every compression), qemu-system-x86 and linux-image-amd64 (the cgroup v2 lane
+#           boots Debian's kernel with only cgroup2 mounted)
 #   bench:  crun, runc, bubblewrap, podman as peers; libseccomp-dev for the libseccomp comparison
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
