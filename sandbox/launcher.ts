@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { SandboxError } from '../common/errors.js';
 import { LAUNCHER_PATH } from './paths.js';
 import { encodePlan, type LaunchPlan } from './plan.js';
@@ -25,6 +25,9 @@ export interface LaunchHandle {
   /** forward a signal to the payload (through the launcher, which reaps it: no pid reuse race) */
   signal(sig: number): void;
   readonly done: Promise<LaunchResult>;
+  /** the launcher's stdout/stderr when launch() was asked for pipes (a detached supervisor logs them) */
+  readonly stdout?: Readable | null;
+  readonly stderr?: Readable | null;
 }
 
 interface StatusLine { event: string; pid?: number; code?: number; signal?: number; step?: number; op?: string; errno?: number; errname?: string; path?: string }
@@ -33,10 +36,10 @@ interface StatusLine { event: string; pid?: number; code?: number; signal?: numb
  * launch execs the launcher with the plan on fd 3. Its stdio are the runtime's own fds 0-2 —
  * only the launcher, never the payload, touches them (see native/launcher/proxy.c).
  */
-export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}): LaunchHandle {
+export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, stdio: readonly ('inherit' | 'pipe' | 'ignore')[] = ['inherit', 'inherit', 'inherit']): LaunchHandle {
   if (!existsSync(LAUNCHER_PATH)) throw new SandboxError('TSS_ENATIVE', `run \`${LAUNCHER_PATH}\`: the native launcher is not built (run npm run build)`);
   const { bytes, steps } = encodePlan(plan);
-  const child = spawn(LAUNCHER_PATH, [], { stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(LAUNCHER_PATH, [], { stdio: [...stdio, 'pipe', 'pipe', 'pipe'] });
   const control = (child.stdio as unknown as Writable[])[5]!;
   control.on('error', () => { /* the launcher exited; nothing left to signal */ });
   (child.stdio[3] as Writable).on('error', () => {});
@@ -67,6 +70,8 @@ export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}): L
   return {
     signal: (sig: number) => { if (!control.destroyed) control.write(`signal ${sig}\n`); },
     done,
+    stdout: child.stdout,
+    stderr: child.stderr,
   };
 }
 

@@ -1,11 +1,15 @@
-// sandbox/run.ts — `run` in the foreground: resolve, check, build, launch, wait, clean up (parent, runtime process)
+// sandbox/run.ts — `run`: resolve, check, build, then launch in the foreground or hand over to a detached supervisor (parent, runtime process)
 //
 // Everything that can refuse (profile, flags, image) runs before anything is created on the host;
 // everything created is registered on a cleanup stack that runs on every path, so a failed or
 // interrupted run leaves no mount, cgroup, directory or id range behind.
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
+import { constants } from 'node:os';
 import { SandboxError } from '../common/errors.js';
 import { importRootfs, openStore } from '../image/index.js';
 import type { ResolvedImage } from '../image/types.js';
@@ -17,15 +21,19 @@ import type { RunOptions } from './flags.js';
 import { allocateIdRange } from './idrange.js';
 import { planLaunch } from './launch-plan.js';
 import { launch } from './launcher.js';
+import { socketPath, type ContainerConfig } from './containers.js';
+import { Supervisor } from './supervise.js';
+import type { LaunchPlan } from './plan.js';
+import type { CgroupHandle } from './cgroups/index.js';
 import { ANN } from './oci-spec.js';
-import { dataRoot, DEMO_REF, DEMO_TAR, runRoot } from './paths.js';
+import { dataRoot, DEMO_REF, DEMO_TAR, PACKAGE_ROOT, runRoot } from './paths.js';
+import { writeHandoff } from './handoff.js';
 import { containerName, ensureNameFree } from './names.js';
 import { reapStale } from './stale.js';
 
 export interface RunResult { readonly id: string; readonly code: number; readonly oomKilled: boolean; readonly timedOut: boolean }
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
-const SIGNUM: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
 
 export async function resolveImage(root: string, ref: string): Promise<ResolvedImage> {
   const store = openStore(root);
@@ -49,7 +57,29 @@ function withRunExit<T>(f: () => T): T {
 
 function isDemo(ref: string): boolean { return ref === DEMO_REF || ref === DEMO_REF.replace(/:latest$/, ''); }
 
-export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: string) => void = (s) => process.stderr.write(`tssandbox: warning: ${s}\n`)): Promise<RunResult> {
+/** A container made on the host and ready to launch; undo() removes every piece of it. */
+export interface Prepared {
+  readonly id: string;
+  readonly name: string;
+  readonly root: string;
+  readonly run: string;
+  readonly stateDir: string;
+  readonly ctrDir: string;
+  readonly slotFile: string;
+  readonly plan: LaunchPlan;
+  readonly config: ContainerConfig;
+  readonly cg: CgroupHandle;
+  readonly timeout?: number;
+  /** run every cleanup step registered so far, newest first; idempotent */
+  undo(): void;
+  /** add a cleanup step */
+  push(f: () => void): void;
+  /** the container ran: undo() leaves its record (config, state, log) for ps -a */
+  keepRecord(): void;
+}
+
+/** prepare does everything up to the launch: refusals first, then what it creates, each with its undo. */
+export async function prepare(o: RunOptions, rootFlag: string | undefined, warn: (s: string) => void): Promise<Prepared> {
   const root = dataRoot(rootFlag);
   const run = runRoot();
   reapStale(run, root, createCgroupManager);
@@ -68,19 +98,28 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
   const undo = () => { for (const f of cleanup.reverse()) { try { f(); } catch { /* keep cleaning */ } } cleanup.length = 0; };
   try {
     const ids = allocateIdRange(run, id, Math.floor(Math.random() * 4096));
-    cleanup.push(() => ids.release());
+    const slotFile = join(run, 'idranges', String(ids.slot));
+    // release only while the slot is still ours: a detached supervisor may have released it and another run taken it
+    cleanup.push(() => { if (readSlot(slotFile) === id) ids.release(); });
     const stateDir = join(run, 'containers', id);
     cleanup.push(() => rmSync(stateDir, { recursive: true, force: true }));
     const layers: string[] = JSON.parse(spec.annotations[ANN.layers] ?? '[]');
     for (const d of ['root', 'rw', ...layers.map((_, i) => join('l', String(i)))]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
     const ctrDir = join(root, 'containers', id);
-    if (o.rm) cleanup.push(() => rmSync(ctrDir, { recursive: true, force: true }));
+    // without --rm the record stays for ps -a once the payload ran (keepRecord); a run that never started leaves nothing
+    let keep = false;
+    cleanup.push(() => { if (!keep) rmSync(ctrDir, { recursive: true, force: true }); });
     const rwDir = join(ctrDir, 'rw');
     mkdirSync(join(rwDir, 'work'), { recursive: true, mode: 0o700 });
     mkdirSync(join(rwDir, 'upper'), { mode: 0o755 });
     // the top of the root filesystem belongs to the container's root, who makes its mount points
     chownSync(join(rwDir, 'upper'), ids.base, ids.base);
-    writeFileSync(join(ctrDir, 'config.json'), JSON.stringify({ id, name, rm: o.rm, spec }, null, 1));
+    const config: ContainerConfig = {
+      id, name, rm: o.rm, spec, detached: o.detach, created: new Date().toISOString(),
+      ...(image.config.StopSignal ? { stopSignal: image.config.StopSignal } : {}),
+      ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}),
+    };
+    writeFileSync(join(ctrDir, 'config.json'), JSON.stringify(config, null, 1));
 
     const mgr = createCgroupManager();
     const r = spec.linux.resources;
@@ -95,24 +134,98 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
     for (const w of cg.warnings) warn(w);
 
     const plan = planLaunch(spec, { stateDir, rwDir, idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp });
-    const handle = launch(plan, o.image);
-    const forward = (sig: NodeJS.Signals) => handle.signal(SIGNUM[sig] ?? 15);
+    const timeout = spec.annotations[ANN.timeout] ? Number(spec.annotations[ANN.timeout]) : undefined;
+    return { id, name, root, run, stateDir, ctrDir, slotFile, plan, config, cg, ...(timeout ? { timeout } : {}), undo, push: (f) => cleanup.push(f), keepRecord: () => { keep = true; } };
+  } catch (e) {
+    undo();
+    throw e;
+  }
+}
+
+function readSlot(file: string): string | undefined {
+  try { return readFileSync(file, 'utf8').split(' ')[0]; } catch { return undefined; }
+}
+
+/** stopSignalOf: the image's StopSignal as a number (SIGTERM when unset or unknown) */
+export function stopSignalOf(c: ContainerConfig): number {
+  const s = c.stopSignal?.toUpperCase();
+  if (!s) return 15;
+  if (/^\d+$/.test(s)) return Number(s);
+  return constants.signals[(s.startsWith('SIG') ? s : `SIG${s}`) as keyof typeof constants.signals] ?? 15;
+}
+
+export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: string) => void = (s) => process.stderr.write(`tssandbox: warning: ${s}\n`)): Promise<RunResult> {
+  const p = await prepare(o, rootFlag, warn);
+  const { id, name } = p;
+  try {
+    // the CLI is this container's supervisor: ps, stop, kill and wait reach it on its socket
+    const sup = new Supervisor(p.root, id, stopSignalOf(p.config));
+    const server = sup.serve(socketPath(p.stateDir));
+    p.push(() => server.close());
+    const handle = launch(p.plan, o.image, { onPid: (pid) => sup.running(pid) });
+    sup.attach(handle, p.timeout);
+    const forward = (sig: NodeJS.Signals) => handle.signal(constants.signals[sig] ?? 15);
     for (const s of SIGNALS) process.on(s, forward);
-    let timedOut = false;
-    const timeout = spec.annotations[ANN.timeout];
-    const timer = timeout ? setTimeout(() => { timedOut = true; handle.signal(9); }, Number(timeout) * 1000) : undefined;
     try {
       const res = await handle.done;
-      const oomKilled = cg.oomKilled();
+      const oomKilled = p.cg.oomKilled();
       const code = oomKilled && res.signal === 9 ? 137 : res.code;
-      writeFileSync(join(ctrDir, 'state.json'), JSON.stringify({ status: 'exited', exitCode: code, oomKilled, timedOut, finishedAt: new Date().toISOString() }));
-      if (timedOut) warn(`container ${name} ran past --timeout ${timeout}s and was killed (SIGKILL)`);
-      return { id, code, oomKilled, timedOut };
+      // keep the record (ps -a) unless --rm: from here it is a finished container, not a half-made one
+      if (!o.rm) p.keepRecord();
+      const st = sup.exited(code, oomKilled);
+      if (sup.timedOut) warn(`container ${name} ran past --timeout ${p.timeout}s and was killed (SIGKILL)`);
+      return { id, code, oomKilled: st.oomKilled ?? false, timedOut: sup.timedOut };
     } finally {
-      if (timer) clearTimeout(timer);
       for (const s of SIGNALS) process.off(s, forward);
+      p.undo();
+      sup.done();
     }
+  } catch (e) {
+    p.undo();
+    throw e;
+  }
+}
+
+const SUPERVISOR_MAIN = join(PACKAGE_ROOT, 'dist', 'sandbox', 'supervisor-main.js');
+
+/**
+ * runDetached prepares the container here, then hands it to a detached supervisor (its own session,
+ * stdin /dev/null) and returns once the payload started — or throws the failing step's error, the
+ * supervisor having removed everything. If the supervisor vanishes without a word, this undoes.
+ */
+export async function runDetached(o: RunOptions, rootFlag?: string, warn: (s: string) => void = (s) => process.stderr.write(`tssandbox: warning: ${s}\n`)): Promise<{ id: string; name: string }> {
+  const p = await prepare(o, rootFlag, warn);
+  let handedOver = false;
+  try {
+    writeHandoff({
+      id: p.id, root: p.root, run: p.run, stateDir: p.stateDir, slotFile: p.slotFile, rm: o.rm, stopSignal: stopSignalOf(p.config),
+      what: o.image, plan: p.plan, ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}), ...(p.timeout ? { timeout: p.timeout } : {}),
+    });
+    const out = openSync(join(p.ctrDir, 'supervisor.log'), 'a', 0o600);
+    const child = spawn(process.execPath, [SUPERVISOR_MAIN, p.stateDir], { detached: true, stdio: ['ignore', out, out, 'pipe'], cwd: '/' });
+    closeSync(out);
+    // the slot names its owner's pid; from now on that is the supervisor (a killed CLI must not get it reaped)
+    if (child.pid) writeFileSync(p.slotFile, `${p.id} ${child.pid}\n`);
+    const msg = await new Promise<{ event: string; message?: string; exitCode?: number } | null>((resolve) => {
+      const lines = createInterface({ input: child.stdio[3] as Readable });
+      let got: { event: string; message?: string; exitCode?: number } | null = null;
+      lines.on('line', (l) => { if (!got) { try { got = JSON.parse(l) as typeof got; } catch { /* ignore */ } } });
+      lines.on('close', () => resolve(got));
+      child.on('error', () => resolve(null));
+    });
+    if (msg?.event === 'started') {
+      handedOver = true;
+      child.unref();
+      return { id: p.id, name: p.name };
+    }
+    if (msg?.event === 'error') {
+      handedOver = true; // the supervisor removed everything, the id slot included
+      throw new SandboxError('TSS_ELAUNCH', msg.message ?? `run \`${o.image}\`: the supervisor failed`, { exitCode: msg.exitCode ?? 125 });
+    }
+    let why = '';
+    try { why = readFileSync(join(p.ctrDir, 'supervisor.log'), 'utf8').trim().split('\n').find((l) => l.startsWith('tssandbox supervisor:')) ?? ''; } catch { /* none */ }
+    throw new SandboxError('TSS_ELAUNCH', `run \`${o.image}\`: the supervisor exited before the container started${why ? ` (${why.replace(/^tssandbox supervisor: /, '')})` : ''}`);
   } finally {
-    undo();
+    if (!handedOver) p.undo();
   }
 }

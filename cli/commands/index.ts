@@ -12,6 +12,7 @@ const GROUPS: { load: () => Promise<{ register: Register }>; commands: readonly 
   { load: () => import('./policy.js'), commands: ['policy'] },
   { load: () => import('./scan.js'), commands: ['scan'] },
   { load: () => import('./selftest.js'), commands: ['selftest'] },
+  { load: () => import('./containers.js'), commands: ['ps', 'logs', 'inspect', 'stop', 'kill', 'rm', 'wait', 'exec', 'system'] },
 ];
 
 /** registerAll registers the group of the command named in argv, or every group (help, unknown). */
@@ -19,6 +20,8 @@ export async function registerAll(program: Command, argv: readonly string[] = []
   const name = firstCommand(argv.slice(2));
   const hit = GROUPS.filter((g) => name !== undefined && g.commands.includes(name));
   for (const g of hit.length ? hit : GROUPS) (await g.load()).register(program);
+  // rmi refuses an image a container uses: the container records are the runtime's to read
+  if (name === 'rmi' || name === 'image') await (await import('./containers.js')).registerInUse(program);
 }
 
 /** the first word that is not a global option or its value */

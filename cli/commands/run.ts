@@ -58,10 +58,17 @@ export function register(program: Command): void {
         ...pick(f, ['name', 'network', 'workdir', 'user', 'entrypoint', 'hostname', 'memory', 'memorySwap', 'cpus', 'cpusetCpus', 'pidsLimit', 'shmSize', 'cgroupParent', 'timeout']),
       };
       const { SandboxError } = await import('../../common/errors.js');
-      if (o.detach) throw new SandboxError('TSS_EUSAGE', 'run `-d`: detached containers are not available yet (run in the foreground)');
       if (f.scan !== 'off') throw new SandboxError('TSS_EUSAGE', `run \`--scan ${String(f.scan)}\`: image scanning is not available yet`);
-      const { runForeground } = await import('../../sandbox/run.js');
       const root = (program.opts() as { root?: string }).root;
+      if (o.detach) {
+        const { runDetached } = await import('../../sandbox/run.js');
+        // -dit is common in tutorials: the pty stays (its output is logged), stdin is /dev/null
+        // but never copied, so a shell waits on its terminal instead of reading EOF and exiting
+        const d = await runDetached({ ...o, interactive: false }, root);
+        process.stdout.write(`${d.id}\n`);
+        return;
+      }
+      const { runForeground } = await import('../../sandbox/run.js');
       const r = await runForeground(o, root);
       process.exitCode = r.code;
     });
