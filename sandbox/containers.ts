@@ -4,8 +4,8 @@
 // state.json rewritten atomically by whoever supervises it, container.log for detached runs); its
 // runtime state (lock, control socket, staging mounts) lives in RUN/containers/<id>/ and dies with
 // the supervisor. The record outlives the run so that `ps -a`, `logs` and `inspect` work after exit.
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { constants } from 'node:os';
 import { fail } from '../common/errors.js';
 import type { OciSpec } from './oci-spec.js';
@@ -47,6 +47,17 @@ export const recordDir = (root: string, id: string) => join(root, 'containers', 
 export const stateDirOf = (run: string, id: string) => join(run, 'containers', id);
 export const logPath = (root: string, id: string) => join(root, 'containers', id, 'container.log');
 export const socketPath = (stateDir: string) => join(stateDir, 'control.sock');
+/**
+ * bindable: a unix socket path must fit sun_path (108 bytes); a long run root (a test's temp dir)
+ * plus a 64-hex id does not. Then the socket is reached through the state dir's own fd
+ * (/proc/self/fd/N/control.sock): the kernel resolves it to the same file, and it stays in the
+ * state dir (no abstract socket, which any process in the network namespace could reach).
+ */
+export function bindable(path: string): { path: string; close(): void } {
+  if (Buffer.byteLength(path) < 100) return { path, close: () => {} };
+  const fd = openSync(dirname(path), 'r');
+  return { path: `/proc/self/fd/${fd}/${basename(path)}`, close: () => { try { closeSync(fd); } catch { /* closed */ } } };
+}
 export const lockPath = (stateDir: string) => join(stateDir, 'supervisor.lock');
 
 export function writeState(root: string, id: string, s: ContainerState): void {

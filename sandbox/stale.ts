@@ -3,14 +3,21 @@
 // A runtime killed with SIGKILL cannot clean up, but its container did not survive it (the launcher
 // and the payload die by PDEATHSIG). Its id-range slot still names its dead pid: from there the
 // next run finds the container's state dir, its cgroup (the parent is in its config) and, for
-// --rm containers, its record, and removes them.
+// --rm containers, its record, and removes them. A detached supervisor holds the slot the same way
+// (run -d writes its pid there); lifecycle.ts's settle() then records its container as exited with
+// the reason "supervisor died".
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupManager } from './cgroups/index.js';
 import type { OciSpec } from './oci-spec.js';
 
+/** alive: the pid exists and is not a zombie (a killed detached supervisor stays one until init reaps it) */
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try { process.kill(pid, 0); } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3) !== 'Z';
+  } catch { return false; }
 }
 
 export interface Reaped { readonly id: string; readonly removed: readonly string[] }

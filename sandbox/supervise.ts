@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:net';
 import { rmSync } from 'node:fs';
 import type { LaunchHandle } from './launcher.js';
-import { processStart, writeState, type ContainerState } from './containers.js';
+import { bindable, processStart, writeState, type ContainerState } from './containers.js';
 
 export interface ControlRequest { op: 'status' | 'signal' | 'stop' | 'wait'; sig?: number; timeout?: number }
 export interface ControlReply { ok: boolean; state?: ContainerState; error?: string }
@@ -69,8 +69,10 @@ export class Supervisor {
     this.server?.close();
   }
 
-  serve(path: string): Server {
-    rmSync(path, { force: true });
+  serve(file: string): Server {
+    rmSync(file, { force: true });
+    // the state dir's fd (when the path is too long) stays open as long as the server listens
+    const { path, close } = bindable(file);
     const server = createServer({ allowHalfOpen: false }, (sock) => {
       let buf = '';
       sock.setEncoding('utf8');
@@ -94,6 +96,7 @@ export class Supervisor {
       });
     });
     server.on('error', () => { /* a failed listen leaves the container without remote control, not without a supervisor */ });
+    server.on('close', close);
     server.listen(path);
     this.server = server;
     return server;

@@ -38,6 +38,16 @@ export class Sandbox {
     return { code: r.status ?? 128 + 9, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   }
 
+  /** cliAsync is cli() without blocking the event loop (many CLIs at once) */
+  cliAsync(args: string[], opts: { env?: Record<string, string> } = {}): Promise<Result> {
+    const a = args[0] === 'run' ? ['run', '--cgroup-parent', this.cgroupParent, ...args.slice(1)] : args;
+    const child = spawn(process.execPath, [CLI, ...a], { env: this.env(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    return new Promise((resolve) => child.on('close', (code, sig) => resolve({ code: code ?? 128 + (sig === 'SIGKILL' ? 9 : 15), stdout, stderr })));
+  }
+
   /** start begins `tssandbox run ...` without waiting. */
   start(args: string[]) {
     return spawn(process.execPath, [CLI, 'run', '--cgroup-parent', this.cgroupParent, ...args], { env: this.env(), stdio: ['pipe', 'pipe', 'pipe'] });
