@@ -12,6 +12,7 @@ const GROUPS: { load: () => Promise<{ register: Register }>; commands: readonly 
   { load: () => import('./policy.js'), commands: ['policy'] },
   { load: () => import('./scan.js'), commands: ['scan'] },
   { load: () => import('./selftest.js'), commands: ['selftest'] },
+  { load: () => import('./audit.js'), commands: ['audit'] },
   { load: () => import('./containers.js'), commands: ['ps', 'logs', 'inspect', 'stop', 'kill', 'rm', 'wait', 'exec', 'system'] },
 ];
 
