@@ -9,6 +9,8 @@ export interface InstalledPackage {
   readonly version: string;
   /** source package (Debian) or origin (apk), for advisories keyed by source */
   readonly source?: string;
+  /** dpkg Architecture / apk A: (absent when the database does not say) */
+  readonly arch?: string;
   /** database path and the index of the layer that holds it */
   readonly db: string;
   readonly layer: number;
@@ -30,7 +32,8 @@ function dpkgStanzas(text: string, db: string, layer: number, requireInstalled: 
     // "install ok installed": half-installed or config-files-only packages ship no code
     if (requireInstalled && !/\binstalled$/.test(st.get('Status') ?? '')) continue;
     const src = st.get('Source')?.split(' ')[0];
-    out.push({ ecosystem: 'deb', name, version, source: src ?? name, db, layer });
+    const arch = st.get('Architecture');
+    out.push({ ecosystem: 'deb', name, version, source: src ?? name, ...(arch ? { arch } : {}), db, layer });
   }
   return out;
 }
@@ -54,7 +57,8 @@ export function inventory(layers: readonly string[]): Inventory {
     for (const st of stanzas(read(apk.abs))) {
       const name = st.get('P');
       const version = st.get('V');
-      if (name && version) packages.push({ ecosystem: 'apk', name, version, source: st.get('o') ?? name, db: 'lib/apk/db/installed', layer: apk.layer });
+      const arch = st.get('A');
+      if (name && version) packages.push({ ecosystem: 'apk', name, version, source: st.get('o') ?? name, ...(arch ? { arch } : {}), db: 'lib/apk/db/installed', layer: apk.layer });
     }
   }
   const rpm = RPM_DBS.find((p) => stackedPath(layers, p)?.st.isFile());

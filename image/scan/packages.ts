@@ -4,12 +4,18 @@
 // lacks; lagging a security suite's index means a known, published vulnerability is unfixed.
 import { compareApk, compareDeb } from './version.js';
 import { readPackageIndex, type Ecosystem, type PackageIndex } from './package-index.js';
-import { inventory, osRelease } from './inventory.js';
+import { inventory, osRelease, type InstalledPackage } from './inventory.js';
 import { endOfLife } from './eol.js';
 import { matchAdvisories } from './advisories.js';
 import { NIST_SECTION, type Finding, type ScanOptions } from './types.js';
 
-export interface PackageScan { findings: Finding[]; notes: string[] }
+export interface PackageScan {
+  findings: Finding[];
+  notes: string[];
+  /** the installed packages and the distribution (for the SBOM) */
+  packages: InstalledPackage[];
+  os?: { id: string; versionId: string; pretty: string };
+}
 
 export const COMPARE: Readonly<Record<Ecosystem, (a: string, b: string) => number>> = { deb: compareDeb, apk: compareApk };
 
@@ -54,5 +60,5 @@ export async function scanPackages(layers: readonly string[], diffIds: readonly 
       add({ rule: 'vuln.distro-eol', severity: 'high', path: 'etc/os-release', message: `${os.pretty} reached end of life on ${v.eol} (${v.source}); it gets no security updates` });
     } else if (!v.eol) notes.push(`end of life of ${os.pretty} (${os.id} ${os.versionId}) is unknown`);
   }
-  return { findings, notes };
+  return { findings, notes, packages: inv.packages, ...(os ? { os } : {}) };
 }

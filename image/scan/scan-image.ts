@@ -5,6 +5,7 @@ import { scanConfig } from './config-scan.js';
 import { scanLayer } from './layer-scan.js';
 import { clamscanLayers, findClamscan, readHashList } from './malware.js';
 import { scanPackages } from './packages.js';
+import { cycloneDx } from './sbom.js';
 import { SEVERITIES, NIST_SECTION, severityRank, type Finding, type ScanOptions, type ScanReport, type Severity } from './types.js';
 
 const DEFAULT_MAX = 10 * 1024 * 1024;
@@ -60,9 +61,14 @@ export async function scanImage(store: ImageStore, ref: string, opts: ScanOption
   const sorted = sortFindings(findings);
   const summary = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const f of sorted) summary[f.severity]++;
+  const image = { id: img.id, ref: img.ref, ...(info.record.manifestDigest ? { digest: info.record.manifestDigest } : {}), diffIds };
+  let sbom: Record<string, unknown> | undefined;
+  if (opts.sbom === 'cyclonedx') {
+    sbom = cycloneDx({ image, packages: pkgs.packages, ...(pkgs.os ? { os: pkgs.os } : {}) });
+    notes.push(`SBOM: CycloneDX 1.5, ${pkgs.packages.length} package(s)${pkgs.packages.length ? '' : ' (no dpkg or apk database found)'}`);
+  }
   return {
-    image: { id: img.id, ref: img.ref, ...(info.record.manifestDigest ? { digest: info.record.manifestDigest } : {}), diffIds },
-    findings: sorted, notes, summary,
+    image, findings: sorted, notes, summary, ...(sbom ? { sbom } : {}),
     stats: { layers: img.layers.length, files, bytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9 },
   };
 }

@@ -42,6 +42,8 @@ export interface ScanReport {
   readonly notes: readonly string[];
   readonly stats: { readonly layers: number; readonly files: number; readonly bytes: number; readonly seconds: number };
   readonly summary: Readonly<Record<Severity, number>>;
+  /** CycloneDX 1.5 JSON of the package inventory, when asked for (ScanOptions.sbom) */
+  readonly sbom?: Record<string, unknown>;
 }
 
 export interface ScanOptions {
@@ -59,6 +61,8 @@ export interface ScanOptions {
   readonly clamscan?: string | false;
   /** clamscan -d DB (signature database) */
   readonly clamDatabase?: string;
+  /** also build an SBOM of the installed packages (report.sbom) */
+  readonly sbom?: 'cyclonedx';
   /** called with bytes scanned so far (progress bar) */
   readonly onBytes?: (n: number) => void;
   readonly onSize?: (total: number) => void;

@@ -31,9 +31,12 @@ t.test('Debian minbase: one downgraded dpkg entry is the only stale package', { 
   const base = await store.resolve('debian:minbase');
   const status = readFileSync(join(base.layers[0]!, 'var/lib/dpkg/status'), 'utf8');
 
-  const clean = await scanImage(store, 'debian:minbase', { clamscan: false, packageIndexes: lists });
+  const clean = await scanImage(store, 'debian:minbase', { clamscan: false, packageIndexes: lists, sbom: 'cyclonedx' });
   t.same(stale(clean.findings), [], 'the image as mmdebstrap made it: nothing stale');
   t.match(clean.notes.join('\n'), /packages: \d{2,} installed, checked against/);
+  const purls = ((clean.sbom as { components: Array<{ purl?: string }> }).components).map((c) => c.purl).filter(Boolean);
+  t.ok(purls.length > 50, `SBOM lists the installed packages (${purls.length})`);
+  t.ok(purls.some((p) => /^pkg:deb\/debian\/libc6@[^?]+\?arch=amd64&distro=debian-12$/.test(p!)), 'libc6 with arch and distro');
 
   // the package to downgrade: one the security suite carries at the installed version, if any
   const security = lists.filter((l) => /security/.test(l)).map((l) => readPackageIndex(l, COMPARE));
