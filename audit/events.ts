@@ -173,6 +173,8 @@ type Omit2<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** EventInput is what a caller hands the writer: an event without its chain fields (container optional: the writer's own is used). */
 export type EventInput = Omit2<AuditEvent, ChainKeys> & { readonly container?: ContainerRef; readonly time?: string };
+/** SyscallInput is what the supervisor hands the writer for one notification */
+export type SyscallInput = Extract<EventInput, { event: 'syscall' }>;
 
 /** parseEvent checks one parsed JSON value against the schema; the message names the first bad field. */
 export function parseEvent(value: unknown): { ok: true; event: AuditEvent } | { ok: false; reason: string } {

@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditWriter, parseEvent, type AuditWriterOptions, type EventInput } from '../../audit/index.js';
+import { AuditWriter, parseEvent, type AuditWriterOptions, type EventInput, type SyscallInput } from '../../audit/index.js';
 
 export const CID = 'c0ffee'.padEnd(64, '0');
 export const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
@@ -26,7 +26,7 @@ export const schemaCheck = (line: Record<string, unknown>): void => {
   if (!r.ok) throw new Error(`bad line: ${r.reason}`);
 };
 
-export function syscallEvent(i: number, action: 'observe' | 'deny' | 'emulate' = 'observe', name = 'openat'): EventInput {
+export function syscallEvent(i: number, action: 'observe' | 'deny' | 'emulate' = 'observe', name = 'openat'): SyscallInput {
   return {
     event: 'syscall',
     proc: { pid: 1000 + (i % 3), nsPid: 1 + (i % 3), tid: 1000 + (i % 3), comm: i % 3 ? 'sh' : 'cat', exe: '/bin/busybox', argv: ['cat', `/etc/f${i}`], cwd: '/', uid: 0, gid: 0 },
