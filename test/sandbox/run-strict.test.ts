@@ -51,8 +51,13 @@ else {
       t.not(uid, '0', `host uid of pid ${pid} is ${uid}`);
       t.ok(Number(uid) >= 1_000_000_000, 'a uid from the per-container range');
     }
+    const closed = new Promise<number | null>((res) => child.on('close', (c) => res(c)));
     child.kill('SIGTERM'); // forwarded to the payload as SIGTERM
-    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    // Once, on a loaded CI machine, the first forwarded SIGTERM did not end the payload (not
+    // reproduced since): a second one after 5 s keeps the suite from hanging; the note says which.
+    const retry = setTimeout(() => { t.comment('first SIGTERM did not end the payload; sending another'); child.kill('SIGTERM'); }, 5000);
+    const code = await closed;
+    clearTimeout(retry);
     t.equal(code, 42, 'SIGTERM is forwarded to the payload, whose handler ran');
   });
 
