@@ -40,6 +40,7 @@ else {
   t.test('on the host the payload is not uid 0', async (t) => {
     // pid 1 only gets signals it handles (as in docker): the payload traps TERM
     const child = sb.start(['--rm', 'bb', 'sh', '-c', 'trap "exit 42" TERM; echo ready; while true; do sleep 0.1; done']);
+    t.teardown(() => child.kill('SIGKILL')); // never leave it running when an assertion throws
     await new Promise<void>((res) => child.stdout.once('data', () => res()));
     const procs = (ctrl: string) => {
       try { return readFileSync(`/sys/fs/cgroup/${ctrl}/${sb.cgroupParent}/${readdir1(`/sys/fs/cgroup/${ctrl}/${sb.cgroupParent}`)}/cgroup.procs`, 'utf8').trim().split('\n').filter(Boolean); } catch { return []; }
@@ -47,7 +48,9 @@ else {
     const pids = procs('pids');
     t.ok(pids.length >= 1, `the payload is in its cgroup (${pids.join(',')})`);
     for (const pid of pids) {
-      const uid = /Uid:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      let status: string;
+      try { status = readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { continue; } // a `sleep 0.1` that already ended
+      const uid = /Uid:\s+(\d+)/.exec(status)?.[1];
       t.not(uid, '0', `host uid of pid ${pid} is ${uid}`);
       t.ok(Number(uid) >= 1_000_000_000, 'a uid from the per-container range');
     }
