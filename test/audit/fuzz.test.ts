@@ -14,7 +14,7 @@ function prng(seed: number): () => number {
   };
 }
 
-t.test('2000 random mutations are all caught', async (t) => {
+t.test('1000 random mutations are all caught', async (t) => {
   const dir = tempDir(t);
   const { path, head } = writeLog(dir, 10, { key: KEY });
   const orig = readFileSync(path);
@@ -36,7 +36,7 @@ t.test('2000 random mutations are all caught', async (t) => {
   ];
   let tried = 0;
   const missed: string[] = [];
-  for (let i = 0; i < 2000; i++) {
+  for (let i = 0; i < 1000; i++) {
     const [name, mutate] = mutations[int(mutations.length)]!;
     const m = mutate(orig);
     if (m.equals(orig)) continue;
@@ -48,6 +48,6 @@ t.test('2000 random mutations are all caught', async (t) => {
       if (r.ok) missed.push(`${name} #${i} passed${opts.key ? ' with key' : ''}`);
     }
   }
-  t.ok(tried > 1900, `${tried} mutations tried`);
+  t.ok(tried > 950, `${tried} mutations tried`);
   t.same(missed, [], 'no mutated log passes, none crashes verify');
 });
