@@ -202,7 +202,8 @@ export async function runDetached(o: RunOptions, rootFlag?: string, warn: (s: st
       what: o.image, plan: p.plan, ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}), ...(p.timeout ? { timeout: p.timeout } : {}),
     });
     const out = openSync(join(p.ctrDir, 'supervisor.log'), 'a', 0o600);
-    const child = spawn(process.execPath, [SUPERVISOR_MAIN, p.stateDir], { detached: true, stdio: ['ignore', out, out, 'pipe'], cwd: '/' });
+    // a small young generation: the supervisor's garbage is log chunks, and RSS is what it costs per container
+    const child = spawn(process.execPath, ['--max-semi-space-size=1', SUPERVISOR_MAIN, p.stateDir], { detached: true, stdio: ['ignore', out, out, 'pipe'], cwd: '/' });
     closeSync(out);
     // the slot names its owner's pid; from now on that is the supervisor (a killed CLI must not get it reaped)
     if (child.pid) writeFileSync(p.slotFile, `${p.id} ${child.pid}\n`);

@@ -1,0 +1,65 @@
+// bench/supervisor.ts — RSS of a detached per-container supervisor, idle and after logging a flood (bench, root)
+//
+// The issue's target is ≤ 50 MB per supervisor (a lean entry point: no image or policy code).
+// Measured from /proc/<pid>/status VmRSS of the supervisor `run -d` leaves behind.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchRow } from './types.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'bin', 'tssandbox.js');
+const BUSYBOX = '/bin/busybox';
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+export async function benchSupervisorRss(): Promise<BenchRow[]> {
+  if (process.getuid?.() !== 0 || !existsSync(BUSYBOX)) return [{ name: 'detached supervisor RSS', value: NaN, unit: 'MB', note: 'needs root and /bin/busybox' }];
+  const dir = mkdtempSync(join(tmpdir(), 'tss-bench-sup-'));
+  const parent = `tss-bench-sup-${process.pid}`;
+  const env = { ...process.env, TSSANDBOX_ROOT: join(dir, 'root'), TSSANDBOX_RUN_ROOT: join(dir, 'run') };
+  const cli = (...a: string[]) => spawnSync(process.execPath, [CLI, ...a], { env, encoding: 'utf8', timeout: 300_000 });
+  const rows: BenchRow[] = [];
+  try {
+    const fs = join(dir, 'rootfs');
+    mkdirSync(join(fs, 'bin'), { recursive: true });
+    copyFileSync(BUSYBOX, join(fs, 'bin', 'busybox'));
+    chmodSync(join(fs, 'bin', 'busybox'), 0o755);
+    for (const a of ['sh', 'sleep', 'yes', 'head']) symlinkSync('busybox', join(fs, 'bin', a));
+    spawnSync('tar', ['--owner=0', '--group=0', '--numeric-owner', '-C', fs, '-cf', join(dir, 'bb.tar'), '.']);
+    if (cli('import', join(dir, 'bb.tar'), 'bench/busybox').status !== 0) throw new Error('import failed');
+    const cases: [string, string][] = [
+      ['detached supervisor RSS, idle', 'exec sleep 1000'],
+      ['detached supervisor RSS, after logging 32 MiB', 'yes 0123456789abcdef | head -c 33554432; echo done; exec sleep 1000'],
+    ];
+    for (const [name, script] of cases) {
+      const r = cli('run', '-d', '--cgroup-parent', parent, 'bench/busybox', 'sh', '-c', script);
+      if (r.status !== 0) { rows.push({ name, value: NaN, unit: 'MB', note: r.stderr.trim() }); continue; }
+      const id = r.stdout.trim();
+      // wait until the payload's output is logged (the last line), then let the heap settle
+      const want = script.includes('echo done') ? 'done' : '';
+      for (let i = 0; i < 600 && cli('logs', '--tail', '1', id).stdout.trim() !== want; i++) await new Promise((res) => setTimeout(res, 100));
+      await new Promise((res) => setTimeout(res, 1000));
+      const ins = JSON.parse(cli('inspect', id).stdout) as { State: { SupervisorPid: number } }[];
+      rows.push({ name, value: rssKb(ins[0]!.State.SupervisorPid) / 1024, unit: 'MB', note: 'target ≤ 50 MB' });
+      cli('rm', '-f', id);
+    }
+  } catch (e) {
+    rows.push({ name: 'detached supervisor RSS', value: NaN, unit: 'MB', note: (e as Error).message });
+  } finally {
+    for (const c of ['blkio', 'cpu', 'cpuacct', 'cpuset', 'freezer', 'memory', 'pids', 'unified', 'hugetlb', '']) {
+      try { rmdirSync(join('/sys/fs/cgroup', c, parent)); } catch { /* not there */ }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const r of await benchSupervisorRss()) process.stdout.write(`${r.name.padEnd(52)} ${r.value.toFixed(1)} ${r.unit}${r.note ? `   (${r.note})` : ''}\n`);
+}
