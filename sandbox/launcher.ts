@@ -36,9 +36,13 @@ interface StatusLine { event: string; pid?: number; code?: number; signal?: numb
  * launch execs the launcher with the plan on fd 3. Its stdio are the runtime's own fds 0-2 —
  * only the launcher, never the payload, touches them (see native/launcher/proxy.c).
  */
-export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, stdio: readonly ('inherit' | 'pipe' | 'ignore')[] = ['inherit', 'inherit', 'inherit']): LaunchHandle {
+export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, stdio: readonly ('inherit' | 'pipe' | 'ignore')[] = ['inherit', 'inherit', 'inherit'],
+  /** records appended to the plan (exec's "exec PID": join that container instead of making one) */
+  extra: readonly (readonly string[])[] = []): LaunchHandle {
   if (!existsSync(LAUNCHER_PATH)) throw new SandboxError('TSS_ENATIVE', `run \`${LAUNCHER_PATH}\`: the native launcher is not built (run npm run build)`);
-  const { bytes, steps } = encodePlan(plan);
+  const enc = encodePlan(plan);
+  const bytes = Buffer.concat([enc.bytes, ...extra.map((r) => Buffer.from(`${r.join('\0')}\0\0`))]);
+  const steps = [...enc.steps, ...extra.map((r) => r.join(' '))];
   const child = spawn(LAUNCHER_PATH, [], { stdio: [...stdio, 'pipe', 'pipe', 'pipe'] });
   const control = (child.stdio as unknown as Writable[])[5]!;
   control.on('error', () => { /* the launcher exited; nothing left to signal */ });

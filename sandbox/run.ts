@@ -134,6 +134,8 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
     for (const w of cg.warnings) warn(w);
 
     const plan = planLaunch(spec, { stateDir, rwDir, idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp });
+    // exec joins this container later with the same ids, cgroups and filter bytes (sandbox/exec.ts)
+    writeFileSync(join(stateDir, 'exec.json'), JSON.stringify({ idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp: seccomp?.toString('hex') ?? null }), { mode: 0o600 });
     const timeout = spec.annotations[ANN.timeout] ? Number(spec.annotations[ANN.timeout]) : undefined;
     return { id, name, root, run, stateDir, ctrDir, slotFile, plan, config, cg, ...(timeout ? { timeout } : {}), undo, push: (f) => cleanup.push(f), keepRecord: () => { keep = true; } };
   } catch (e) {

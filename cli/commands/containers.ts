@@ -95,6 +95,29 @@ export function register(program: Command): void {
       for (const r of refs) out(`${(await m.wait(ctx, r)).state.exitCode ?? ''}\n`);
     });
 
+  program.command('exec').description('run a command in a running container, under the container\'s restrictions')
+    .argument('<container>')
+    .argument('<command...>')
+    .option('-i, --interactive', 'copy stdin to the command', false)
+    .option('-t, --tty', 'a terminal (not available yet)', false)
+    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('-u, --user <uid[:gid]>', 'numeric user and group')
+    .passThroughOptions()
+    .action(async (ref: string, cmd: string[], o: { interactive: boolean; tty: boolean; env: string[]; workdir?: string; user?: string }) => {
+      const { m, ctx } = await lc();
+      const { execIn } = await import('../../sandbox/exec.js');
+      const { SandboxError } = await import('../../common/errors.js');
+      try {
+        process.exitCode = await execIn(ctx, ref, cmd, { interactive: o.interactive, tty: o.tty, env: o.env, ...(o.workdir ? { workdir: o.workdir } : {}), ...(o.user ? { user: o.user } : {}) });
+      } catch (e) {
+        // docker's exec contract: 125 for our failures, 126/127 for a command that cannot run
+        if (e instanceof SandboxError && e.exitCode === 1) throw new SandboxError(e.code, e.message, { cause: e, exitCode: 125 });
+        throw e;
+      }
+      void m;
+    });
+
   program.command('system').description('runtime housekeeping')
     .command('prune').description('remove exited containers and what dead runs left behind')
     .option('-f, --force', 'do not ask (always true: there is no prompt)', false)

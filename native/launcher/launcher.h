@@ -74,6 +74,9 @@ int proxy_run(pid_t child, const struct stdio_fds *io, int control_fd);
 void proxy_raw_terminal(void);
 void proxy_restore_terminal(void);
 
+/* exec.c — join a running container's cgroup and namespaces and run one more process */
+int exec_main(const struct plan *p);
+
 /* util.c */
 int hexdecode(const char *hex, unsigned char **out, size_t *len);
 int write_all(int fd, const void *buf, size_t n);

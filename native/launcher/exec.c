@@ -1,0 +1,160 @@
+/* native/launcher/exec.c — `exec`: join a running container and run one more process under its
+ * exact restrictions (launcher, host side, root; entered from main.c when the plan has "exec PID")
+ *
+ * Order, each step with its reason (runc's nsexec and CVE-2016-9962 in mind):
+ *  1. non-dumpable first: from the moment we enter the container's namespaces, a process in there
+ *     must not ptrace us or open our /proc/<pid>/fd (we still hold the status and control fds);
+ *  2. only fds 0-5 exist (main.c closed the rest); the pidfd is O_CLOEXEC;
+ *  3. rlimits while still host root (raising a hard limit needs CAP_SYS_RESOURCE in the initial
+ *     user namespace, which setns into the container's user namespace gives up);
+ *  4. join the container's cgroup(s) BEFORE its namespaces: everything that follows is counted
+ *     against the container's limits, and the cgroup namespace then roots where the container's does;
+ *  5. setns into user, mnt, pid, net, uts, ipc and cgroup namespaces at once through a pidfd of the
+ *     payload (no /proc path to race, and the pidfd pins that very process, not a reused pid);
+ *  6. fork: only a child enters the pid namespace; it takes the container's ids, drops to its
+ *     capabilities, sets no_new_privs and installs the same filter bytes — then execs.
+ */
+#include "launcher.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static void exec_join_cgroups(const struct plan *p) {
+  char s[32];
+  int n = snprintf(s, sizeof s, "%d\n", getpid());
+  for (int i = 0; i < p->nops; i++) {
+    const struct op *op = &p->ops[i];
+    if (strcmp(op->f[0], "cgroup") || op->nfields != 2) continue;
+    int fd = open(op->f[1], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) die_step(op, errno, op->f[1]);
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) < 0 || (sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)) die_step(op, EXDEV, op->f[1]);
+    if (write_all(fd, s, (size_t)n) < 0) die_step(op, errno, op->f[1]);
+    close(fd);
+  }
+}
+
+static char **exec_collect(const struct plan *p, const char *name, int whole_record) {
+  int n = 0;
+  for (int i = 0; i < p->nops; i++) if (!strcmp(p->ops[i].f[0], name)) n += whole_record ? p->ops[i].nfields - 1 : 1;
+  char **v = calloc((size_t)n + 1, sizeof *v);
+  int k = 0;
+  for (int i = 0; i < p->nops; i++) {
+    if (strcmp(p->ops[i].f[0], name)) continue;
+    if (whole_record) for (int j = 1; j < p->ops[i].nfields; j++) v[k++] = p->ops[i].f[j];
+    else if (p->ops[i].nfields > 1) v[k++] = p->ops[i].f[1];
+  }
+  return v;
+}
+
+/* execvp in the container's environment, reporting ENOENT (127) / EACCES (126) like run does */
+static _Noreturn void exec_cmd(char **argv, char **envp) {
+  if (!argv[0]) die_msg("execve", EINVAL, "empty command");
+  int err = ENOENT;
+  if (strchr(argv[0], '/')) { execve(argv[0], argv, envp); err = errno; }
+  else {
+    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (char **e = envp; *e; e++) if (!strncmp(*e, "PATH=", 5)) path = *e + 5;
+    char buf[PATH_MAX];
+    for (const char *d = path; d && *d;) {
+      const char *c = strchr(d, ':');
+      int l = c ? (int)(c - d) : (int)strlen(d);
+      snprintf(buf, sizeof buf, "%.*s/%s", l, l ? d : ".", argv[0]);
+      execve(buf, argv, envp);
+      if (errno == EACCES || errno == ENOEXEC || errno == EPERM) err = errno;
+      else if (errno != ENOENT && errno != ENOTDIR) { err = errno; break; }
+      d = c ? c + 1 : NULL;
+    }
+  }
+  die_msg("execve", err, argv[0]);
+}
+
+int exec_main(const struct plan *p) {
+  /* 1. */
+  if (prctl(PR_SET_DUMPABLE, 0) < 0) die_msg("prctl", errno, "PR_SET_DUMPABLE");
+  const struct op *ex = plan_find(p, "exec");
+  if (!ex || ex->nfields != 2) die_msg("exec", EINVAL, "plan has no target pid");
+  pid_t target = (pid_t)parse_ll(ex->f[1], ex);
+  int pidfd = (int)syscall(SYS_pidfd_open, target, 0);
+  if (pidfd < 0) die_step(ex, errno, "pidfd_open");
+  /* 3. */
+  creds_rlimits(p);
+  /* 4. */
+  exec_join_cgroups(p);
+  /* 5. */
+  int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+  const struct op *net = plan_find(p, "netns");
+  if (net && net->nfields == 2 && !strcmp(net->f[1], "new")) flags |= CLONE_NEWNET;
+  if (setns(pidfd, flags) < 0) die_step(ex, errno, "setns");
+  close(pidfd);
+
+  struct stdio_fds io = {plan_find(p, "interactive") != NULL, -1, -1, -1, -1, -1, -1, -1};
+  int a[2], b[2], c[2], err[2];
+  if (io.interactive) { if (pipe2(a, O_CLOEXEC) < 0) die_msg("pipe", errno, "stdin"); io.in_r = a[0]; io.in_w = a[1]; }
+  else if ((io.in_r = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) die_msg("open", errno, "/dev/null");
+  if (pipe2(b, O_CLOEXEC) < 0 || pipe2(c, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) die_msg("pipe", errno, "stdio");
+  io.out_r = b[0]; io.out_w = b[1]; io.err_r = c[0]; io.err_w = c[1];
+
+  /* 6. */
+  pid_t pid = fork();
+  if (pid < 0) die_msg("fork", errno, "exec");
+  if (pid == 0) {
+    g_child_err_fd = err[1];
+    close(err[0]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (dup2(io.in_r, 0) < 0 || dup2(io.out_w, 1) < 0 || dup2(io.err_w, 2) < 0) die_msg("stdio", errno, "dup2");
+    if (io.in_w >= 0) close(io.in_w);
+    close(io.out_r); close(io.err_r);
+    signal(SIGPIPE, SIG_DFL); signal(SIGINT, SIG_DFL); signal(SIGQUIT, SIG_DFL); signal(SIGTERM, SIG_DFL); signal(SIGHUP, SIG_DFL);
+    creds_switch_user(p);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the id change */
+    const struct op *cwd = plan_find(p, "cwd");
+    const char *wd = cwd && cwd->nfields == 2 ? cwd->f[1] : "/";
+    if (chdir(wd) < 0) die_step(cwd, errno, wd);
+    char got[PATH_MAX];
+    if (!getcwd(got, sizeof got) || got[0] != '/') die_step(cwd, EXDEV, wd);
+    if (setsid() < 0) die_msg("setsid", errno, "");
+    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die_msg("close_range", errno, "");
+    creds_drop_caps(p);
+    if (plan_find(p, "nnp")) creds_no_new_privs();
+    char **argv = exec_collect(p, "argv", 1);
+    char **envp = exec_collect(p, "env", 0);
+    creds_seccomp(p);
+    exec_cmd(argv, envp);
+  }
+  close(err[1]);
+  close(io.in_r); close(io.out_w); close(io.err_w);
+  report_json("pid", "\"pid\":%d", pid);
+  char line[4096];
+  int n = read_all(err[0], line, sizeof line - 1);
+  close(err[0]);
+  if (n > 0) {
+    line[n] = '\0';
+    write_all(STATUS_FD, line, (size_t)n);
+    write_all(STATUS_FD, "\n", 1);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 125;
+  }
+  report_json("started", NULL);
+  int status = proxy_run(pid, &io, CONTROL_FD);
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (WIFSIGNALED(status)) report_json("exit", "\"code\":%d,\"signal\":%d", code, WTERMSIG(status));
+  else report_json("exit", "\"code\":%d", code);
+  return code;
+}

@@ -1,0 +1,66 @@
+// sandbox/exec.ts — `exec`: one more process in a running container, under its exact restrictions (CLI process)
+//
+// The plan comes from the container's own stored spec through the same planLaunch as run, with
+// only the command, environment, working directory and user replaced: the capabilities,
+// no_new_privs, rlimits, cgroups and the very filter bytes the container got (stored at create in
+// its state dir) are the container's — never fewer. The launcher's exec mode (native/launcher/
+// exec.c) joins the cgroup first, then the namespaces through a pidfd of the payload, then forks.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { constants } from 'node:os';
+import { fail } from '../common/errors.js';
+import { stateDirOf } from './containers.js';
+import { launch } from './launcher.js';
+import { planLaunch } from './launch-plan.js';
+import { ANN, type OciSpec } from './oci-spec.js';
+import type { Ctx } from './lifecycle.js';
+import { find } from './lifecycle.js';
+
+export interface ExecOptions { readonly interactive: boolean; readonly tty: boolean; readonly env: readonly string[]; readonly workdir?: string; readonly user?: string }
+
+interface ExecHost { idBase: number; idCount: number; cgroupProcs: string[]; seccomp: string | null }
+
+/** execSpec: the container's spec with only the process's command, env, cwd and user replaced */
+export function execSpec(spec: OciSpec, cmd: readonly string[], o: ExecOptions): OciSpec {
+  const env = new Map(spec.process.env.map((e) => [e.split('=')[0]!, e]));
+  for (const e of o.env) {
+    if (!e.includes('=')) fail('TSS_EUSAGE', 'exec', `-e ${e}`, 'expected KEY=VALUE');
+    env.set(e.split('=')[0]!, e);
+  }
+  let user = spec.process.user;
+  if (o.user !== undefined) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
+    if (!m) fail('TSS_EUSAGE', 'exec', `-u ${o.user}`, 'expected a numeric UID[:GID]');
+    user = { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
+  }
+  if (o.workdir !== undefined && !o.workdir.startsWith('/')) fail('TSS_EUSAGE', 'exec', `-w ${o.workdir}`, 'the working directory must be absolute');
+  const { [ANN.init]: _init, ...annotations } = spec.annotations;
+  return {
+    ...spec,
+    process: { ...spec.process, args: cmd, env: [...env.values()], cwd: o.workdir ?? spec.process.cwd, user, terminal: false },
+    annotations: { ...annotations, [ANN.interactive]: String(o.interactive) },
+  };
+}
+
+export async function execIn(ctx: Ctx, ref: string, cmd: readonly string[], o: ExecOptions): Promise<number> {
+  if (!cmd.length) fail('TSS_EUSAGE', 'exec', ref, 'no command given');
+  if (o.tty) fail('TSS_EUSAGE', 'exec', '-t', 'a terminal for exec is not available yet (use -i)');
+  const c = find(ctx, ref, 'exec');
+  if (c.state.status !== 'running' || !c.state.pid) fail('TSS_ECONTAINER', 'exec', ref, `the container is not running (${c.state.status})`);
+  const stateDir = stateDirOf(ctx.run, c.config.id);
+  let host: ExecHost;
+  try { host = JSON.parse(readFileSync(join(stateDir, 'exec.json'), 'utf8')) as ExecHost; } catch { return fail('TSS_ECONTAINER', 'exec', ref, 'its runtime state is gone'); }
+  const plan = planLaunch(execSpec(c.config.spec, cmd, o), {
+    stateDir, rwDir: join(c.dir, 'rw'), idBase: host.idBase, idCount: host.idCount, cgroupProcs: host.cgroupProcs,
+    seccomp: host.seccomp === null ? null : Buffer.from(host.seccomp, 'hex'),
+  });
+  const handle = launch(plan, cmd[0]!, {}, ['inherit', 'inherit', 'inherit'], [['exec', String(c.state.pid)]]);
+  const forward = (sig: NodeJS.Signals) => handle.signal(constants.signals[sig] ?? 15);
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+  for (const s of sigs) process.on(s, forward);
+  try {
+    return (await handle.done).code;
+  } finally {
+    for (const s of sigs) process.off(s, forward);
+  }
+}
