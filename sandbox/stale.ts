@@ -43,7 +43,8 @@ export function reapStale(runRoot: string, dataRoot: string, cgroups: () => Cgro
     if (cg) { cg.killAll(); cg.remove(); removed.push('cgroup'); }
     const state = join(runRoot, 'containers', id);
     if (existsSync(state)) { rmSync(state, { recursive: true, force: true }); removed.push(state); }
-    if (rm && existsSync(ctrDir)) { rmSync(ctrDir, { recursive: true, force: true }); removed.push(ctrDir); }
+    // a record without a state never started: it is half-made, not a container to list
+    if ((rm || !existsSync(join(ctrDir, 'state.json'))) && existsSync(ctrDir)) { rmSync(ctrDir, { recursive: true, force: true }); removed.push(ctrDir); }
     rmSync(file, { force: true });
     out.push({ id, removed });
   }

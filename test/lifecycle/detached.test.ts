@@ -97,6 +97,11 @@ t.test('run -d --rm, start failures and foreground records', { skip }, async (t)
   t.equal(bad.stdout, '', 'no id is printed');
   t.same(psJson(sb), [], 'a container that never started leaves no record');
 
+  const f = sb.cli(['run', '-d', '--name', 'follow', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line $i; sleep 0.3; done']);
+  t.equal(f.code, 0, f.stderr);
+  t.equal(sb.cli(['logs', '-f', 'follow']).stdout, 'line 1\nline 2\nline 3\n', 'logs -f follows until the container exits');
+  t.equal(sb.cli(['rm', 'follow']).code, 0);
+
   const fg = sb.cli(['run', '--name', 'fg', 'busybox', 'sh', '-c', 'exit 3']);
   t.equal(fg.code, 3);
   const rows = psJson(sb);
