@@ -20,6 +20,9 @@
 #include <sys/prctl.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <net/if.h>
 #include <unistd.h>
 
 /* write_proc writes to a /proc file through an fd proven to be on procfs (runc CVE-2025-31133 class:
@@ -47,6 +50,21 @@ static void build_map(const struct plan *p, const char *kind, char *out, size_t 
   }
 }
 
+/* loopback_up brings `lo` up in the new network namespace (docker's "none" network is loopback
+ * only, not no network at all). The helper holds CAP_NET_ADMIN over the namespace its user
+ * namespace owns, nothing more. */
+static int loopback_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return -1;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  int r = ioctl(s, SIOCGIFFLAGS, &ifr);
+  if (r == 0) { ifr.ifr_flags |= IFF_UP; r = ioctl(s, SIOCSIFFLAGS, &ifr); }
+  close(s);
+  return r;
+}
+
 static int open_ns(pid_t pid, const char *name) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, name);
@@ -71,6 +89,7 @@ void userns_create(const struct plan *p, struct nsfds *out) {
     if (write(from_helper[1], "u", 1) != 1) _exit(11);
     if (read(to_helper[0], &c, 1) != 1) _exit(12); /* maps written */
     if (unshare(CLONE_NEWUTS | CLONE_NEWIPC | (new_net ? CLONE_NEWNET : 0)) < 0) _exit(13);
+    if (new_net && loopback_up() < 0) _exit(16);
     if (write(from_helper[1], "n", 1) != 1) _exit(14);
     if (read(to_helper[0], &c, 1) < 0) _exit(15); /* wait until the launcher holds the namespaces */
     _exit(0);

@@ -37,6 +37,12 @@ else {
     t.equal(r.code, 1, 'the exit code is the payload\'s (touch failed)');
   });
 
+  t.test('network none is loopback only, and loopback is up', async (t) => {
+    const r = sb.cli(['run', '--rm', 'bb', 'sh', '-c', 'ls /sys/class/net; cat /sys/class/net/lo/flags']);
+    t.equal(r.code, 0, r.stderr);
+    t.equal(r.stdout, 'lo\n0x9\n', 'only lo, flags UP|LOOPBACK');
+  });
+
   t.test('on the host the payload is not uid 0', async (t) => {
     // pid 1 only gets signals it handles (as in docker): the payload traps TERM
     const child = sb.start(['--rm', 'bb', 'sh', '-c', 'trap "exit 42" TERM; echo ready; while true; do sleep 0.1; done']);
