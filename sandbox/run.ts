@@ -11,10 +11,9 @@ import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import { SandboxError } from '../common/errors.js';
-import { importRootfs, openStore } from '../image/index.js';
+import { openStore } from '../image/store.js';
 import type { ResolvedImage } from '../image/types.js';
-import { compileSeccomp, loadProfile, loadSeccomp } from '../policy/index.js';
-import type { SeccompPolicy } from '../policy/index.js';
+import { loadRunPolicy } from '../policy/run-cache.js';
 import { createCgroupManager } from './cgroups/index.js';
 import { buildDockerSpec } from './docker-spec.js';
 import type { RunOptions } from './flags.js';
@@ -42,7 +41,7 @@ export async function resolveImage(root: string, ref: string): Promise<ResolvedI
   } catch (e) {
     // the embedded demo image is built during install and stored on first use
     if (!(e instanceof SandboxError) || e.code !== 'TSS_EIMAGE' || !isDemo(ref)) throw e;
-    await importRootfs(store, DEMO_TAR, DEMO_REF, { changes: ['CMD ["/hello"]', 'LABEL org.opencontainers.image.description="tssandbox demo: a static hello, FROM scratch"'] });
+    await store.importRootfs(DEMO_TAR, DEMO_REF, { changes: ['CMD ["/hello"]', 'LABEL org.opencontainers.image.description="tssandbox demo: a static hello, FROM scratch"'] });
     return store.resolve(DEMO_REF);
   }
 }
@@ -53,6 +52,24 @@ function withRunExit<T>(f: () => T): T {
     if (e instanceof SandboxError && e.exitCode !== 125) throw new SandboxError(e.code, e.message, { cause: e, exitCode: 125 });
     throw e;
   }
+}
+
+async function withRunExitAsync<T>(f: () => Promise<T>): Promise<T> {
+  try { return await f(); } catch (e) {
+    if (e instanceof SandboxError && e.exitCode !== 125) throw new SandboxError(e.code, e.message, { cause: e, exitCode: 125 });
+    throw e;
+  }
+}
+
+/** scanGate: `--scan warn` reports the image's findings, `--scan enforce` refuses one with a high or critical finding. */
+async function scanGate(root: string, image: ResolvedImage, mode: string, warn: (s: string) => void): Promise<void> {
+  if (mode !== 'warn' && mode !== 'enforce') throw new SandboxError('TSS_EUSAGE', `run \`--scan ${mode}\`: expected off, warn or enforce`);
+  const { scanImage, exceeds } = await import('../image/scan/index.js');
+  const report = await scanImage(openStore(root), image.id, { clamscan: false });
+  const s = report.summary;
+  const line = `scan of ${image.ref}: ${s.critical} critical, ${s.high} high, ${s.medium} medium, ${s.low} low (tssandbox scan ${image.ref} for details)`;
+  if (mode === 'enforce' && exceeds(report, 'high')) throw new SandboxError('TSS_ESCAN', `run \`${image.ref}\`: refused by --scan enforce: ${line.slice(line.indexOf(': ') + 2)}`);
+  warn(line);
 }
 
 function isDemo(ref: string): boolean { return ref === DEMO_REF || ref === DEMO_REF.replace(/:latest$/, ''); }
@@ -83,16 +100,21 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
   const root = dataRoot(rootFlag);
   const run = runRoot();
   reapStale(run, root, createCgroupManager);
-  const profile = withRunExit(() => loadProfile(o.profile));
+  // the resolved profile and its filter come from the run cache: no YAML, zod or compile on the hot path
+  const { profile, filter } = await withRunExitAsync(() => loadRunPolicy(o.profile, join(root, 'cache', 'profiles')));
   if (profile.warn) warn(profile.warn);
   const image = await resolveImage(root, o.image);
+  if (o.scan && o.scan !== 'off') await scanGate(root, image, o.scan, warn);
   const id = randomBytes(32).toString('hex');
   const name = o.name ?? containerName(id);
   ensureNameFree(root, name);
   const spec = buildDockerSpec(image, profile, o, { id, name });
   const override = spec.annotations[ANN.seccomp];
-  const policy = override === undefined ? profile.seccomp : override === 'unconfined' ? null : withRunExit(() => loadSeccomp(override));
-  const seccomp = policy ? compileSeccomp(policy as SeccompPolicy, undefined, { cacheDir: join(root, 'cache', 'seccomp') }).bytes : null;
+  const seccomp = override === undefined ? filter?.bytes ?? null : override === 'unconfined' ? null : await withRunExitAsync(async () => {
+    const { compileSeccomp, loadSeccomp } = await import('../policy/index.js');
+    const policy = loadSeccomp(override);
+    return policy ? compileSeccomp(policy, undefined, { cacheDir: join(root, 'cache', 'seccomp') }).bytes : null;
+  });
 
   const cleanup: (() => void)[] = [];
   const undo = () => { for (const f of cleanup.reverse()) { try { f(); } catch { /* keep cleaning */ } } cleanup.length = 0; };

@@ -54,11 +54,10 @@ export function register(program: Command): void {
         publish: f.publish as string[], groupAdd: f.groupAdd as string[], interactive: Boolean(f.interactive), tty: Boolean(f.tty),
         addHost: f.addHost as string[], dns: f.dns as string[], ulimit: f.ulimit as string[], capAdd: f.capAdd as string[],
         capDrop: f.capDrop as string[], securityOpt: f.securityOpt as string[], init: Boolean(f.init), privileged: Boolean(f.privileged),
+        scan: String(f.scan),
         ...(f.readOnly ? { readOnly: true } : f.readWrite ? { readOnly: false } : {}),
         ...pick(f, ['name', 'network', 'workdir', 'user', 'entrypoint', 'hostname', 'memory', 'memorySwap', 'cpus', 'cpusetCpus', 'pidsLimit', 'shmSize', 'cgroupParent', 'timeout']),
       };
-      const { SandboxError } = await import('../../common/errors.js');
-      if (f.scan !== 'off') throw new SandboxError('TSS_EUSAGE', `run \`--scan ${String(f.scan)}\`: image scanning is not available yet`);
       const root = (program.opts() as { root?: string }).root;
       if (o.detach) {
         const { runDetached } = await import('../../sandbox/run.js');
