@@ -58,7 +58,7 @@ export const REMOVALS: readonly Removal[] = [
   // switch the filter off, so every profile without the filter is strict flattened
   { layer: 'seccomp', how: '`seccomp: null` in strict flattened into a standalone profile (its rules are final, so `extends` cannot drop them)', override: () => ({ seccomp: null }), witness: 'seccomp' },
   { layer: 'caps', how: '`capabilities:` every capability the kernel knows', override: () => ({ capabilities: knownCaps() }), witness: 'caps' },
-  { layer: 'nnp', how: '`noNewPrivileges: false`', override: () => ({ noNewPrivileges: false }), witness: 'no_new_privs' },
+  { layer: 'nnp', how: '—', cannot: 'no_new_privs is forced whenever a seccomp filter is installed (an unprivileged process may only install one with it); strict without it is the seccomp run, and unconfined shows it off' },
   { layer: 'readonly-root', how: '`rootfs: { readOnly: false }`', override: () => ({ rootfs: { readOnly: false } }), witness: 'rootfs_write' },
   { layer: 'readonly-paths', how: '`readonlyPaths: []`', override: () => ({ readonlyPaths: [] }) },
   { layer: 'mount-masks', how: '`maskedPaths: []`', override: () => ({ maskedPaths: [] }) },

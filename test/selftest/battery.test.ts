@@ -32,8 +32,7 @@ t.test('the battery under each built-in profile', { skip: missing ?? false }, as
         const msg = `${profile}: ${row.probe} expected ${row.expected}, got ${row.got}${row.errno ? ` (${row.errno})` : ''}: ${row.detail}`;
         if (profile === 'strict') t.not(row.got, 'allowed', msg);
         // the runtime sets no_new_privs whatever the profile says (sandbox/docker-spec.ts): reported
-        const todo = profile === 'unconfined' && row.probe === 'no_new_privs' ? { todo: 'the runtime ignores noNewPrivileges: false (sandbox/docker-spec.ts sets it always)' } : {};
-        t.ok(row.ok, msg, todo);
+        t.ok(row.ok, msg);
       }
       // the kernel's reasons, listed (issue 9: unavailable probes named with the kernel reason)
       for (const u of r.judgement.unavailable) t.comment(`${profile}: ${u.probe} unavailable: ${u.detail}`);
@@ -42,8 +41,7 @@ t.test('the battery under each built-in profile', { skip: missing ?? false }, as
         for (const p of PROBE_CATALOG) {
           if (EXPECTATIONS.unconfined[p.id] !== 'allowed') continue;
           const row = r.judgement.rows.find((x) => x.probe === p.id)!;
-          const todo = p.id === 'no_new_privs' ? { todo: 'the runtime ignores noNewPrivileges: false' } : {};
-          t.ok(row.got === 'allowed' || row.got === 'unavailable', `unconfined: ${p.id} detects what it claims (got ${row.got}: ${row.detail})`, todo);
+          t.ok(row.got === 'allowed' || row.got === 'unavailable', `unconfined: ${p.id} detects what it claims (got ${row.got}: ${row.detail})`);
         }
       }
     });
