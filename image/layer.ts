@@ -4,7 +4,7 @@
 // unpacked tree come out together. The caller compares the digests with what the manifest and the
 // config claim and only then renames the work dir into the store.
 import { createHash, type Hash } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SandboxError, fail, errnoReason } from '../common/errors.js';
@@ -50,6 +50,7 @@ function hashing(hash: Hash, count: { n: number }, onBytes?: (n: number) => void
 
 /** ingestLayer consumes raw fully; it rejects with a one-line SandboxError naming the layer. */
 export async function ingestLayer(input: Readable, opts: IngestOptions): Promise<IngestedLayer> {
+  let blobFile: WriteStream | undefined;
   try {
     const { head, rest: raw } = await peek(input, 512);
     const compression = sniff(head);
@@ -64,6 +65,7 @@ export async function ingestLayer(input: Readable, opts: IngestOptions): Promise
     if (opts.blobOut) {
       // tee: the received bytes go to the blob file and on to the decoder
       const file = createWriteStream(opts.blobOut, { flags: 'wx', mode: 0o600 });
+      blobFile = file;
       const tee = new Transform({
         highWaterMark: 256 * 1024,
         transform(chunk: Buffer, _e, cb) {
@@ -95,6 +97,10 @@ export async function ingestLayer(input: Readable, opts: IngestOptions): Promise
       ...(stats ? { stats } : {}),
     };
   } catch (err) {
+    // the blob file may still be opening or flushing: let it close before the caller removes the
+    // work directory, or the open lands after the removal listed it (rmSync ENOTEMPTY)
+    const f = blobFile;
+    if (f && !f.closed) { f.destroy(); await new Promise<void>((r) => { f.once('close', () => r()); setTimeout(r, 2000).unref(); }); }
     if (err instanceof SandboxError) throw err;
     return fail('TSS_EARCHIVE', 'read', opts.label, errnoReason(err), err);
   }

@@ -41,16 +41,22 @@ export function unpackLayer(input: Readable, dir: string, label: string): Promis
   const extract = tar.extract();
   return new Promise<UnpackStats>((resolve, reject) => {
     let failed = false;
+    // the entry being written: a refusal waits for it to settle, so the caller's cleanup never
+    // races a file still being created in the layer directory (rmSync ENOTEMPTY)
+    let inFlight: Promise<void> = Promise.resolve();
     const onError = (err: unknown): void => {
       if (failed) return;
       failed = true;
       input.unpipe(extract as unknown as NodeJS.WritableStream);
       input.destroy();
       extract.destroy();
-      reject(err);
+      const settled = inFlight.catch(() => {});
+      const bound = new Promise<void>((r) => setTimeout(r, 2000).unref());
+      void Promise.race([settled, bound]).then(() => reject(err));
     };
     extract.on('entry', (header, stream, next) => {
-      u.entry(header, stream).then(() => next(), onError);
+      inFlight = u.entry(header, stream);
+      inFlight.then(() => next(), onError);
     });
     extract.on('finish', () => {
       if (failed) return;
