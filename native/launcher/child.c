@@ -161,6 +161,10 @@ _Noreturn void child_main(const struct plan *p, const struct nsfds *ns, const st
    *     also lets an unprivileged process install the filter. */
   if (plan_find(p, "nnp")) creds_no_new_privs();
 
+  /* 14a. OCI create: everything is set up; wait for `start` (main.c) before anything of the
+   *      payload runs. Before the filter, which need not allow this wait. */
+  if (g_start_fd >= 0) child_wait_start(g_start_fd);
+
   /* 15. seccomp last: the filter need only allow what follows it — the error pipe's write and execve. */
   char **argv = collect(p, "argv", 1);
   char **envp = collect(p, "env", 0);

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,6 +48,60 @@ static int recv_fd(int sock) {
   int fd;
   memcpy(&fd, CMSG_DATA(c), sizeof fd);
   return fd;
+}
+
+/* The child's end of the OCI start gate (a socketpair): it says 'r' when set up, then waits. */
+int g_start_fd = -1;
+
+void child_wait_start(int fd) {
+  char c = 'r';
+  if (write(fd, &c, 1) != 1) die_msg("start", errno, "tell the launcher the container is created");
+  if (read(fd, &c, 1) != 1) die_msg("start", ECANCELED, "the container was deleted before start");
+  close(fd);
+  g_start_fd = -1;
+}
+
+/* send_console hands the pty master to the caller's console socket (runc's --console-socket):
+ * conmon or the containerd shim owns the terminal from here; the launcher keeps no copy. */
+static void send_console(const struct op *op, int master) {
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  if (strlen(op->f[1]) >= sizeof a.sun_path) die_step(op, ENAMETOOLONG, op->f[1]);
+  strcpy(a.sun_path, op->f[1]);
+  if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) < 0) die_step(op, errno, op->f[1]);
+  char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+  char name[] = "/dev/ptmx";
+  struct iovec iov = {name, sizeof name - 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof(int));
+  if (sendmsg(s, &msg, 0) < 0) die_step(op, errno, op->f[1]);
+  close(s);
+}
+
+/* gate_wait: the container is created; wait on the control fd for `start` (→ 1), or a signal or
+ * the runtime going away (→ 0: the child was killed). Byte by byte: what follows `start` is the
+ * proxy loop's to read. */
+static int gate_wait(pid_t pid, int *sig) {
+  char l[128];
+  size_t n = 0;
+  for (;;) {
+    char c;
+    ssize_t r = read(CONTROL_FD, &c, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) { *sig = SIGKILL; kill(pid, SIGKILL); return 0; }
+    if (c != '\n') { if (n < sizeof l - 1) l[n++] = c; continue; }
+    l[n] = '\0';
+    n = 0;
+    int s;
+    if (!strcmp(l, "start")) return 1;
+    /* pid 1 of a pid namespace ignores what it has no handler for, and nothing runs yet that could
+     * have one: any signal before start ends the container, reported as killed by that signal */
+    if (sscanf(l, "signal %d", &s) == 1 && s > 0 && s < 65) { *sig = s; kill(pid, SIGKILL); return 0; }
+  }
 }
 
 int main(void) {
@@ -82,9 +137,16 @@ int main(void) {
   if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) die_msg("pipe", errno, "");
   int want_pty = plan_find(&plan, "pty") != NULL;
   if (want_pty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0) die_msg("socketpair", errno, "");
+  /* OCI mode: a start gate (create ... start), the caller's stdio given to the payload as is
+   * (conmon and the shim hand the runtime the pipes they read; nobody here copies them), and the
+   * pty master sent to a console socket */
+  int gate[2] = {-1, -1};
+  if (plan_find(&plan, "gate") && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gate) < 0) die_msg("socketpair", errno, "gate");
+  int inherit = plan_find(&plan, "stdioinherit") != NULL;
+  const struct op *console = plan_find(&plan, "console");
   /* The payload's own stdio: pipes the launcher copies (or the pty, made in the child). */
   struct stdio_fds io = {plan_find(&plan, "interactive") != NULL, -1, -1, -1, -1, -1, -1, -1};
-  if (!want_pty) {
+  if (!want_pty && !inherit) {
     int a[2], b[2], c[2];
     if (io.interactive) { if (pipe2(a, O_CLOEXEC) < 0) die_msg("pipe", errno, "stdin"); io.in_r = a[0]; io.in_w = a[1]; }
     else if ((io.in_r = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) die_msg("open", errno, "/dev/null");
@@ -99,10 +161,12 @@ int main(void) {
   if (pid == 0) {
     close(go[1]); close(err[0]); close(alive[1]);
     if (sock[0] >= 0) close(sock[0]);
+    if (gate[0] >= 0) { close(gate[0]); g_start_fd = gate[1]; }
     child_main(&plan, &ns, &io, go[0], err[1], alive[0], sock[1]);
   }
   close(go[0]); close(err[1]); close(alive[0]);
   if (sock[1] >= 0) close(sock[1]);
+  if (gate[1] >= 0) close(gate[1]);
   if (io.in_r >= 0) close(io.in_r);
   if (io.out_w >= 0) close(io.out_w);
   if (io.err_w >= 0) close(io.err_w);
@@ -119,6 +183,23 @@ int main(void) {
     master = recv_fd(sock[0]);
     close(sock[0]);
     io.master = master;
+    if (master >= 0 && console) { send_console(console, master); close(master); io.master = -1; }
+  }
+  if (gate[0] >= 0) {
+    char c;
+    int sig = 0;
+    /* 'r': set up and waiting; EOF: a step failed, and the error pipe below says which */
+    if (read(gate[0], &c, 1) == 1) {
+      report_json("created", NULL);
+      if (!gate_wait(pid, &sig)) {
+        int st;
+        waitpid(pid, &st, 0);
+        report_json("exit", "\"code\":%d,\"signal\":%d", 128 + sig, sig);
+        return 128 + sig;
+      }
+      if (write(gate[0], "s", 1) != 1) die_msg("start", errno, "release the container");
+    }
+    close(gate[0]);
   }
   /* The error pipe closes on a successful execve; a failing step writes its JSON line first. */
   char line[4096];
@@ -132,7 +213,7 @@ int main(void) {
     waitpid(pid, &st, 0);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 125;
   }
-  if (want_pty && master < 0) { kill(pid, SIGKILL); die_msg("pty", EPROTO, "no pty from the child"); }
+  if (want_pty && master < 0 && !console) { kill(pid, SIGKILL); die_msg("pty", EPROTO, "no pty from the child"); }
   report_json("started", NULL);
   if (want_pty && io.interactive) proxy_raw_terminal();
   int status = proxy_run(pid, &io, CONTROL_FD);

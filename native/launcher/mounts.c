@@ -59,6 +59,27 @@ static void idmap_layer(const struct op *op, const struct nsfds *ns, const char 
   close(fd);
 }
 
+/* rootdir DIR idmap|plain — an OCI bundle's root.path, a plain directory (podman hands a mounted
+ * overlay). `idmap`: its files are owned by host ids (root-run podman without a user namespace)
+ * and are shown through the container's user namespace like our own layers; `plain`: config.json
+ * mapped the ids and the files already belong to the container's range. Writes go to the
+ * directory itself: that is the bundle's contract. */
+static void build_root_dir(const struct op *rd, const struct nsfds *ns, const struct op *rootop) {
+  if (rd->nfields != 3) die_step(rd, EINVAL, "rootdir");
+  if (!strcmp(rd->f[2], "idmap")) idmap_layer(rd, ns, rd->f[1], rootop->f[1]);
+  else {
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, rd->f[1], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (fd < 0) die_step(rd, errno, rd->f[1]);
+    struct mount_attr attr = {0};
+    attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) die_step(rd, errno, rd->f[1]);
+    if (syscall(SYS_move_mount, fd, "", AT_FDCWD, rootop->f[1], MOVE_MOUNT_F_EMPTY_PATH) < 0) die_step(rd, errno, rootop->f[1]);
+    close(fd);
+  }
+  g_rootfd = open(rootop->f[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (g_rootfd < 0) die_step(rootop, errno, rootop->f[1]);
+}
+
 /* The root: every image layer idmapped (files owned by 0 on disk appear owned by the container's
  * root, whatever host range this container got), stacked by overlayfs with the per-container
  * upper layer on top. nosuid,nodev: setuid bits in an image are data, never honoured. The rw
@@ -67,6 +88,8 @@ static void build_root(const struct plan *p, const struct nsfds *ns) {
   const struct op *rootop = plan_find(p, "root");
   const struct op *rw = plan_find(p, "rwlayer");
   if (!rootop || !rw) die_msg("root", EINVAL, "plan has no root or rwlayer");
+  const struct op *rd = plan_find(p, "rootdir");
+  if (rd) { build_root_dir(rd, ns, rootop); return; }
   char opts[4096] = "lowerdir=";
   size_t o = strlen(opts);
   int nlayers = 0;
