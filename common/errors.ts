@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   TSS_EAUDIT: 'an audit log cannot be written, read or verified',
   TSS_ESCAN: 'an image scan failed or found what the threshold refuses',
   TSS_ESELFTEST: 'the escape battery could not run, or its probe printed malformed output',
+  TSS_ENETWORK: 'a network (lab network, published port, namespace) cannot be set up, used or removed',
   TSS_EINTERNAL: 'a bug in tssandbox: please report it',
 } as const;
 
