@@ -31,6 +31,10 @@ export interface LaunchPlan {
   readonly hostname: string;
   /** 'new': a network namespace of its own (loopback only); 'host': the host's */
   readonly network: 'new' | 'host';
+  /** an empty file the launcher binds the new network namespace onto (published ports, lab networks: sandbox/network/) */
+  readonly netnsFile?: string;
+  /** run by the launcher once that namespace exists, before the payload (a lab network's attach script) */
+  readonly netHook?: readonly string[];
   /** an empty directory the root is assembled on (only inside the launcher's mount namespace) */
   readonly root: string;
   /** image layers bottom first, each with an empty staging directory for its idmapped mount */
@@ -67,6 +71,8 @@ export function encodePlan(plan: LaunchPlan): { bytes: Buffer; steps: string[] }
   for (const m of plan.gidMap) add('gidmap', m.inside, m.outside, m.count);
   add('idmapbase', plan.rootUid, plan.rootGid);
   add('netns', plan.network);
+  if (plan.netnsFile) add('netnsfile', plan.netnsFile);
+  if (plan.netHook?.length) add('nethook', ...plan.netHook);
   for (const f of plan.cgroupProcs) add('cgroup', f);
   add('hostname', plan.hostname);
   add('root', plan.root);

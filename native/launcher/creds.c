@@ -71,12 +71,16 @@ void creds_no_new_privs(void) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_msg("no_new_privs", errno, "PR_SET_NO_NEW_PRIVS");
 }
 
+/* Every seccomp record, in plan order: the kernel stacks them and the strictest answer wins (OCI
+ * mode: the bundle's filter, then the node's profile). Each but the last must allow seccomp(). */
 void creds_seccomp(const struct plan *p) {
-  const struct op *op = plan_find(p, "seccomp");
-  if (!op) return; /* unconfined */
-  unsigned char *bytes;
-  size_t len;
-  if (op->nfields != 2 || hexdecode(op->f[1], &bytes, &len) < 0 || len == 0 || len % 8 != 0) die_step(op, EINVAL, "seccomp program");
-  struct sock_fprog prog = {(unsigned short)(len / 8), (struct sock_filter *)bytes};
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) die_step(op, errno, "seccomp");
+  for (int i = 0; i < p->nops; i++) {
+    const struct op *op = &p->ops[i];
+    if (strcmp(op->f[0], "seccomp")) continue;
+    unsigned char *bytes;
+    size_t len;
+    if (op->nfields != 2 || hexdecode(op->f[1], &bytes, &len) < 0 || len == 0 || len % 8 != 0) die_step(op, EINVAL, "seccomp program");
+    struct sock_fprog prog = {(unsigned short)(len / 8), (struct sock_filter *)bytes};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) die_step(op, errno, "seccomp");
+  }
 }
