@@ -12,6 +12,8 @@ import { parseGroup, parsePasswd, readImageFile } from './image-files.js';
 import { checkCapAdd, checkLimit, normaliseCap, refuse } from './loosen.js';
 import { ANN, type OciMount, type OciSpec } from './oci-spec.js';
 import { INIT_PATH } from './paths.js';
+import { checkNetwork, etcForMode } from './network/mode.js';
+import { ANN_PORTS, publishList } from './network/ports.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -31,10 +33,9 @@ export function buildDockerSpec(image: ResolvedImage, profile: Profile, o: RunOp
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(hostname)) fail('TSS_EUSAGE', 'parse', `--hostname ${hostname}`, 'not a valid host name');
 
   // Loosening checks come before anything is built: a refusal leaves nothing behind.
-  const network = o.network ?? (profile.network === 'host' ? 'host' : 'none');
-  if (network === 'host' && profile.network !== 'host' && !profile.loosen.networkHost) refuse('--network host', profile, 'loosen.networkHost', 'the container may not share the host network');
-  if (network !== 'host' && network !== 'none') fail('TSS_EUSAGE', 'run', `--network ${network}`, 'lab networks are not available yet (only none and host)');
-  if (o.publish.length) fail('TSS_EUSAGE', 'run', `-p ${o.publish[0]}`, 'publishing ports is not available yet');
+  const network = checkNetwork(profile, o.network);
+  const ports = publishList(o.publish, o.publishAll ?? false, image.config.ExposedPorts);
+  if (ports.length && network === 'host') fail('TSS_EUSAGE', 'run', o.publish.length ? `-p ${o.publish[0]}` : '-P', 'published ports need a network namespace of the container\'s own, not --network host');
   checkCapAdd(profile, o.capAdd);
   const drop = new Set(o.capDrop.map(normaliseCap));
   const caps = [...new Set([...profile.capabilities, ...o.capAdd].map(normaliseCap))]
@@ -75,8 +76,9 @@ export function buildDockerSpec(image: ResolvedImage, profile: Profile, o: RunOp
     annotations: {
       [ANN.layers]: JSON.stringify(image.layers), [ANN.profile]: profile.name, [ANN.profileDigest]: profile.digest,
       [ANN.image]: image.ref, [ANN.imageId]: image.id, [ANN.devices]: profile.devices.join(','),
-      [ANN.files]: JSON.stringify(etcFiles(hostname, o)), [ANN.interactive]: String(o.interactive), [ANN.network]: network,
+      [ANN.files]: JSON.stringify(etcFiles(hostname, o, network)), [ANN.interactive]: String(o.interactive), [ANN.network]: network,
       ...(timeout ? { [ANN.timeout]: String(timeout) } : {}),
+      ...(ports.length ? { [ANN_PORTS]: JSON.stringify(ports) } : {}),
       ...(seccompOpt !== undefined ? { [ANN.seccomp]: seccompOpt } : {}),
       ...(o.init ? { [ANN.init]: INIT_PATH } : {}),
     },
@@ -220,7 +222,7 @@ function mountList(profile: Profile, o: RunOptions, readOnly: boolean): OciMount
   return m;
 }
 
-function etcFiles(hostname: string, o: RunOptions): Record<string, string> {
+function etcFiles(hostname: string, o: RunOptions, network: string): Record<string, string> {
   let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
   hosts += `127.0.1.1\t${hostname}\n`;
   for (const h of o.addHost) { const { host, ip } = parseAddHost(h); hosts += `${ip}\t${host}\n`; }
@@ -236,5 +238,5 @@ function etcFiles(hostname: string, o: RunOptions): Record<string, string> {
       if (resolv) resolv += '\n';
     } catch { /* a host without resolv.conf gives an empty one */ }
   }
-  return { '/etc/hostname': `${hostname}\n`, '/etc/hosts': hosts, '/etc/resolv.conf': resolv };
+  return etcForMode(network, { '/etc/hostname': `${hostname}\n`, '/etc/hosts': hosts, '/etc/resolv.conf': resolv }, o.dns.length > 0);
 }

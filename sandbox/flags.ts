@@ -15,6 +15,8 @@ export interface RunOptions {
   readonly volumes: readonly string[];
   readonly tmpfs: readonly string[];
   readonly publish: readonly string[];
+  /** -P: publish every port the image EXPOSEs on a free host port */
+  readonly publishAll?: boolean;
   readonly network?: string;
   readonly workdir?: string;
   readonly user?: string;

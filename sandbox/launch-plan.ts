@@ -21,6 +21,10 @@ export interface HostSide {
   readonly idCount: number;
   readonly cgroupProcs: readonly string[];
   readonly seccomp: Buffer | null;
+  /** where the launcher binds the container's network namespace (sandbox/network/netns.ts), when something must reach it */
+  readonly netnsFile?: string;
+  /** the lab network's attach hook, run by the launcher before the payload */
+  readonly netHook?: readonly string[];
 }
 
 export function capabilityMask(names: readonly string[]): bigint {
@@ -98,6 +102,8 @@ export function planLaunch(spec: OciSpec, host: HostSide): LaunchPlan {
     cgroupProcs: host.cgroupProcs,
     hostname: spec.hostname,
     network: netns,
+    ...(netns === 'new' && host.netnsFile ? { netnsFile: host.netnsFile } : {}),
+    ...(netns === 'new' && host.netHook?.length ? { netHook: host.netHook } : {}),
     root: posix.join(host.stateDir, 'root'),
     layers: layers.map((dir, i) => ({ dir, stage: posix.join(host.stateDir, 'l', String(i)) })),
     rwLayer: { dir: host.rwDir, stage: posix.join(host.stateDir, 'rw') },

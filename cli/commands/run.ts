@@ -19,6 +19,7 @@ export function register(program: Command): void {
     .option('-v, --volume <src:dst[:ro]>', 'bind a host path into the container (repeatable)', collect, [])
     .option('--tmpfs <dst[:opts]>', 'mount a tmpfs (repeatable)', collect, [])
     .option('-p, --publish <host:ctr>', 'publish a container port (repeatable)', collect, [])
+    .option('-P, --publish-all', 'publish every port the image EXPOSEs on a free host port', false)
     .option('--network <mode>', 'none, host or a lab network name')
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <uid[:gid]>', 'user (name or id) and group to run as')
@@ -54,7 +55,7 @@ export function register(program: Command): void {
         publish: f.publish as string[], groupAdd: f.groupAdd as string[], interactive: Boolean(f.interactive), tty: Boolean(f.tty),
         addHost: f.addHost as string[], dns: f.dns as string[], ulimit: f.ulimit as string[], capAdd: f.capAdd as string[],
         capDrop: f.capDrop as string[], securityOpt: f.securityOpt as string[], init: Boolean(f.init), privileged: Boolean(f.privileged),
-        scan: String(f.scan),
+        scan: String(f.scan), publishAll: Boolean(f.publishAll),
         ...(f.readOnly ? { readOnly: true } : f.readWrite ? { readOnly: false } : {}),
         ...pick(f, ['name', 'network', 'workdir', 'user', 'entrypoint', 'hostname', 'memory', 'memorySwap', 'cpus', 'cpusetCpus', 'pidsLimit', 'shmSize', 'cgroupParent', 'timeout']),
       };

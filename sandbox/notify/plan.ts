@@ -1,0 +1,66 @@
+// sandbox/notify/plan.ts — the supervised filter of a profile: rewritten, compiled and cached like the run cache (parent, touches the cache dir)
+//
+// A supervised run needs the profile's full seccomp policy (the run cache keeps only the compiled
+// bytes), so a miss costs a profile load and a compile; the result is kept under the data root keyed
+// by the plain filter's digest, the supervisor rules and the rewrite's version, so the hot path of
+// `run` stays free of YAML, zod and the compiler.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SeccompPolicy } from '../../policy/seccomp/types.js';
+import type { Profile } from '../../policy/types.js';
+import { NOTIFY_RULES_VERSION, notifiedSyscalls, superviseePolicy, type NotifyTable } from './rules.js';
+
+export interface SupervisedFilter {
+  readonly bytes: Buffer;
+  /** digest of the rewritten policy (the audit's policyDigest) */
+  readonly digest: string;
+  readonly instructions: number;
+  /** the rewritten policy: the supervisor evaluates it when several notify rules share a syscall */
+  readonly policy: SeccompPolicy;
+  readonly table: NotifyTable;
+  readonly profile: string;
+  readonly notify: readonly string[];
+}
+
+/** supervised: does this profile (and run) want a notify supervisor? */
+export function wantsSupervisor(profile: Profile): boolean {
+  return profile.supervisor.mode === 'notify' && (profile.supervisor.audit.length > 0 || profile.supervisor.recordAll) && profile.seccomp !== null;
+}
+
+/**
+ * supervisedFilter returns the notify-rewritten, compiled filter of a profile. `plainDigest` is the
+ * run cache's digest of the profile's own filter; `cacheDir` is ROOT/cache/profiles.
+ */
+export async function supervisedFilter(profile: Profile, plainDigest: string, cacheDir: string): Promise<SupervisedFilter> {
+  const key = createHash('sha256').update(JSON.stringify(['notify', NOTIFY_RULES_VERSION, profile.name, plainDigest, profile.supervisor])).digest('hex');
+  const file = join(cacheDir, `notify-${key}.json`);
+  try {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as Omit<SupervisedFilter, 'bytes'> & { bytes: string };
+    return { ...c, bytes: Buffer.from(c.bytes, 'hex') };
+  } catch { /* a miss: load, rewrite and compile below */ }
+  const [{ loadProfile }, { compileSeccomp }] = await Promise.all([import('../../policy/load.js'), import('../../policy/api.js')]);
+  const full = loadProfile(profile.name);
+  if (!full.seccomp) throw new Error(`profile ${profile.name} has no filter to supervise`);
+  const { policy, table } = superviseePolicy(full.seccomp, full.supervisor);
+  const c = compileSeccomp(policy, undefined, { cacheDir: join(cacheDir, 'seccomp') });
+  const out: SupervisedFilter = { bytes: c.bytes, digest: c.digest, instructions: c.instructions, policy, table, profile: profile.name, notify: notifiedSyscalls(table) };
+  try {
+    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    const tmp = join(cacheDir, `.notify-${key}.${process.pid}.tmp`);
+    writeFileSync(tmp, JSON.stringify({ ...out, bytes: out.bytes.toString('hex') }), { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch { /* a read-only data root only costs the next run its compile */ }
+  return out;
+}
+
+/** The session file in the container's runtime state dir: what a (detached) supervisor loop needs. */
+export const SESSION_FILE = 'notify.json';
+
+export function writeSession(stateDir: string, f: SupervisedFilter): void {
+  writeFileSync(join(stateDir, SESSION_FILE), JSON.stringify({ ...f, bytes: undefined }), { mode: 0o600 });
+}
+
+export function readSession(stateDir: string): Omit<SupervisedFilter, 'bytes'> | null {
+  try { return JSON.parse(readFileSync(join(stateDir, SESSION_FILE), 'utf8')) as Omit<SupervisedFilter, 'bytes'>; } catch { return null; }
+}

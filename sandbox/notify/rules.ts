@@ -1,0 +1,111 @@
+// sandbox/notify/rules.ts — a profile's supervisor section turned into notify rules, and the table the supervisor answers from (parent, pure)
+//
+// The filter decides what it can by itself; only the audited syscall families and the denials worth
+// recording are routed to the supervisor (SECCOMP_RET_USER_NOTIF). Families are whole (execve AND
+// execveat; open, openat, openat2 AND creat), so a libc fallback after ENOSYS cannot slip past.
+// Everything else keeps its constant action, so the kernel's action bitmap still covers it.
+//
+// The supervisor never re-decides a syscall from memory it read: an `observe` entry is answered
+// CONTINUE (the filter had allowed it anyway), a `deny` entry with the errno the profile gave it.
+import type { Action, ArgMatcher, Predicate, SeccompPolicy, SeccompRule } from '../../policy/seccomp/types.js';
+import type { SupervisorRules } from '../../policy/types.js';
+
+/** Bump when the rewrite changes, so cached supervised filters are not reused. */
+export const NOTIFY_RULES_VERSION = 1;
+
+/** Audited families: the profile's names (policy/schema.ts) → the syscalls of each family. */
+export const FAMILIES: Readonly<Record<string, readonly string[]>> = {
+  execve: ['execve', 'execveat'],
+  connect: ['connect'],
+  bind: ['bind'],
+  'open-write': ['open', 'openat', 'openat2', 'creat'],
+};
+
+/** O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND (same values on x86_64 and aarch64): an open that can write. */
+export const OPEN_WRITE_MASK = 0x1 | 0x2 | 0x40 | 0x200 | 0x400;
+/** where the flags argument of an open-family call sits; openat2 keeps them in memory (open_how), creat always writes */
+const OPEN_FLAGS_ARG: Readonly<Record<string, number>> = { open: 1, openat: 2 };
+
+/** errnos that are compatibility answers libc probes for (not attempts worth a line): ENOSYS, EAFNOSUPPORT */
+const PROBE_ERRNOS = new Set([38, 97]);
+
+/** NotifyEntry: what the supervisor does for one notify rule of the rewritten policy. */
+export interface NotifyEntry {
+  /** index of the rule in the rewritten policy */
+  readonly rule: number;
+  readonly syscall: string;
+  /** observe = record then CONTINUE (audit only); deny = record durably, then answer errno */
+  readonly kind: 'observe' | 'deny';
+  readonly errno?: number;
+  /** the audited family (execve, connect, bind, open-write) or 'denied' */
+  readonly family: string;
+  /** file:line of the profile rule */
+  readonly source?: string;
+}
+
+export interface NotifyTable {
+  readonly entries: readonly NotifyEntry[];
+  /** syscall name → indexes into entries, in rule order */
+  readonly bySyscall: Readonly<Record<string, readonly number[]>>;
+}
+
+export interface Supervised {
+  readonly policy: SeccompPolicy;
+  readonly table: NotifyTable;
+}
+
+const NOTIFY: Action = { kind: 'notify' };
+
+function familyOf(syscall: string, audited: ReadonlySet<string>): string | undefined {
+  for (const [fam, calls] of Object.entries(FAMILIES)) if (audited.has(fam) && calls.includes(syscall)) return fam;
+  return undefined;
+}
+
+/** readOnlyOpen: the rule's predicate AND "no write flag set" on the flags argument */
+function readOnlyOpen(r: SeccompRule, argIndex: number): Predicate {
+  const args: (ArgMatcher | null)[] = [];
+  for (let i = 0; i < argIndex; i++) args.push(null);
+  args.push({ op: 'maskedEq', mask: String(OPEN_WRITE_MASK), value: '0' });
+  const ro: Predicate = { kind: 'perArg', args };
+  return r.when.kind === 'any' ? ro : { kind: 'and', of: [r.when, ro] };
+}
+
+/**
+ * superviseePolicy rewrites a policy for a supervised run: allow rules of the audited families
+ * become notify (open/openat only when a write flag is set), and EPERM rules become notify answered
+ * with EPERM (the "denials worth recording"). Returns the policy and the supervisor's table.
+ * With mode off it returns the policy unchanged and an empty table.
+ */
+export function superviseePolicy(policy: SeccompPolicy, sup: SupervisorRules): Supervised {
+  const empty: Supervised = { policy, table: { entries: [], bySyscall: {} } };
+  if (sup.mode !== 'notify') return empty;
+  const audited = new Set(sup.audit);
+  const recordDenied = true; // DESIGN §5: a supervised profile always records its EPERM denials
+  const rules: SeccompRule[] = [];
+  const entries: NotifyEntry[] = [];
+  const add = (r: SeccompRule, e: Omit<NotifyEntry, 'rule' | 'syscall' | 'source'>) => {
+    entries.push({ rule: rules.length, syscall: r.syscall, ...e, ...(r.source ? { source: r.source } : {}) });
+    rules.push({ ...r, action: NOTIFY });
+  };
+  for (const r of policy.rules) {
+    const fam = familyOf(r.syscall, audited);
+    if (r.action.kind === 'allow' && fam) {
+      const argIndex = fam === 'open-write' ? OPEN_FLAGS_ARG[r.syscall] : undefined;
+      // reads stay in the filter: only an open that can write is routed to the supervisor
+      if (argIndex !== undefined) rules.push({ ...r, when: readOnlyOpen(r, argIndex) });
+      add(r, { kind: 'observe', family: fam });
+    } else if (r.action.kind === 'errno' && recordDenied && !PROBE_ERRNOS.has(r.action.errno) && r.action.errno !== 0) {
+      add(r, { kind: 'deny', errno: r.action.errno, family: 'denied' });
+    } else {
+      rules.push(r);
+    }
+  }
+  const bySyscall: Record<string, number[]> = {};
+  entries.forEach((e, i) => { (bySyscall[e.syscall] ??= []).push(i); });
+  return { policy: { ...policy, name: `${policy.name}+notify`, rules }, table: { entries, bySyscall } };
+}
+
+/** notifiedSyscalls: the names routed to the supervisor (for the policy.compiled event) */
+export function notifiedSyscalls(t: NotifyTable): string[] {
+  return Object.keys(t.bySyscall).sort();
+}
