@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -71,9 +72,34 @@ void creds_no_new_privs(void) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_msg("no_new_privs", errno, "PR_SET_NO_NEW_PRIVS");
 }
 
+/* The child's end of the listener socketpair (main.c), or -1 when the run is not supervised. */
+int g_listener_sock = -1;
+
+/* send_fd passes one fd over a unix socket (SCM_RIGHTS) with a one-byte message. */
+int send_fd(int sock, int fd) {
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  char b = 'l';
+  struct iovec iov = {&b, 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
 /* Every seccomp record, in plan order: the kernel stacks them and the strictest answer wins (OCI
- * mode: the bundle's filter, then the node's profile). Each but the last must allow seccomp(). */
+ * mode: the bundle's filter, then the node's profile). Each but the last must allow seccomp().
+ * Supervised (a `notify-listener` record): the last filter is installed with NEW_LISTENER and its
+ * listener goes to the launcher over g_listener_sock at once — the filter must allow that sendmsg;
+ * a notified execve after it waits until the supervisor, which has the fd by then, answers. Only
+ * one listener per filter chain: an outer sandbox's listener makes this EBUSY, a named failure. */
 void creds_seccomp(const struct plan *p) {
+  int last = -1;
+  for (int i = 0; i < p->nops; i++) if (!strcmp(p->ops[i].f[0], "seccomp")) last = i;
+  int listen = g_listener_sock >= 0 && plan_find(p, "notify-listener") != NULL;
   for (int i = 0; i < p->nops; i++) {
     const struct op *op = &p->ops[i];
     if (strcmp(op->f[0], "seccomp")) continue;
@@ -81,6 +107,14 @@ void creds_seccomp(const struct plan *p) {
     size_t len;
     if (op->nfields != 2 || hexdecode(op->f[1], &bytes, &len) < 0 || len == 0 || len % 8 != 0) die_step(op, EINVAL, "seccomp program");
     struct sock_fprog prog = {(unsigned short)(len / 8), (struct sock_filter *)bytes};
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) die_step(op, errno, "seccomp");
+    unsigned flags = listen && i == last ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    if (r < 0) die_step(op, errno, flags ? "seccomp (new listener)" : "seccomp");
+    if (flags) {
+      if (send_fd(g_listener_sock, (int)r) < 0) die_step(op, errno, "seccomp listener hand-off");
+      close((int)r);
+      close(g_listener_sock);
+      g_listener_sock = -1;
+    }
   }
 }

@@ -16,6 +16,8 @@
 #define PLAN_FD 3
 #define STATUS_FD 4
 #define CONTROL_FD 5
+/* supervised runs: the runtime's end of a unix socket the seccomp listener is passed on (SCM_RIGHTS) */
+#define LISTENER_FD 6
 
 #define MAX_FIELDS 64
 
@@ -58,6 +60,9 @@ void creds_switch_user(const struct plan *p);
 void creds_drop_caps(const struct plan *p);
 void creds_no_new_privs(void);
 void creds_seccomp(const struct plan *p);
+/* the child's end of the listener socketpair (-1: not supervised); send_fd passes an fd by SCM_RIGHTS */
+extern int g_listener_sock;
+int send_fd(int sock, int fd);
 
 struct stdio_fds;
 /* main.c — OCI create/start: the child's end of the start gate (-1 without one), and the wait on it */

@@ -110,12 +110,13 @@ int main(void) {
   if (getppid() == 1) return 125;
   /* Only fds 0-5 were passed on purpose; anything else the caller leaked is closed before any
    * namespace or child exists. */
-  syscall(SYS_close_range, 6, ~0U, 0);
+  syscall(SYS_close_range, LISTENER_FD + 1, ~0U, 0);
   /* Node marks fds 0-2 close-on-exec; the payload must inherit the ones meant for it. */
   for (int fd = 0; fd <= 2; fd++) fcntl(fd, F_SETFD, 0);
   fcntl(PLAN_FD, F_SETFD, FD_CLOEXEC);
   fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
   fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC);
+  fcntl(LISTENER_FD, F_SETFD, FD_CLOEXEC);
   /* Ctrl-C and friends reach the runtime, which forwards them on the control fd; the launcher
    * itself must survive them to report the exit. The child restores the defaults. */
   signal(SIGPIPE, SIG_IGN);
@@ -129,11 +130,15 @@ int main(void) {
   close(PLAN_FD);
   /* `exec` joins a running container instead of making one (exec.c) */
   if (plan_find(&plan, "exec")) return exec_main(&plan);
+  /* fd 6 is the runtime's listener socket only when the run is supervised; anything else there was leaked */
+  int supervised = plan_find(&plan, "notify-listener") != NULL;
+  if (!supervised) close(LISTENER_FD);
 
   struct nsfds ns;
   userns_create(&plan, &ns);
 
-  int go[2], err[2], alive[2], sock[2] = {-1, -1};
+  int go[2], err[2], alive[2], sock[2] = {-1, -1}, lsock[2] = {-1, -1};
+  if (supervised && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lsock) < 0) die_msg("socketpair", errno, "listener");
   if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) die_msg("pipe", errno, "");
   int want_pty = plan_find(&plan, "pty") != NULL;
   if (want_pty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0) die_msg("socketpair", errno, "");
@@ -162,11 +167,13 @@ int main(void) {
     close(go[1]); close(err[0]); close(alive[1]);
     if (sock[0] >= 0) close(sock[0]);
     if (gate[0] >= 0) { close(gate[0]); g_start_fd = gate[1]; }
+    if (lsock[0] >= 0) { close(lsock[0]); g_listener_sock = lsock[1]; }
     child_main(&plan, &ns, &io, go[0], err[1], alive[0], sock[1]);
   }
   close(go[0]); close(err[1]); close(alive[0]);
   if (sock[1] >= 0) close(sock[1]);
   if (gate[1] >= 0) close(gate[1]);
+  if (lsock[1] >= 0) close(lsock[1]);
   if (io.in_r >= 0) close(io.in_r);
   if (io.out_w >= 0) close(io.out_w);
   if (io.err_w >= 0) close(io.err_w);
@@ -200,6 +207,19 @@ int main(void) {
       if (write(gate[0], "s", 1) != 1) die_msg("start", errno, "release the container");
     }
     close(gate[0]);
+  }
+  /* Supervised: the child sends the seccomp listener right after installing the filter; it goes on
+   * to the runtime at once (its execve may already wait for an answer) and the launcher keeps no
+   * copy, so a dead supervisor leaves no listener open. EOF: a step failed (the error pipe says). */
+  if (lsock[0] >= 0) {
+    int lfd = recv_fd(lsock[0]);
+    close(lsock[0]);
+    if (lfd >= 0) {
+      if (send_fd(LISTENER_FD, lfd) < 0) { kill(pid, SIGKILL); die_msg("listener", errno, "hand the seccomp listener to the runtime"); }
+      close(lfd);
+      report_json("listener", NULL);
+    }
+    close(LISTENER_FD);
   }
   /* The error pipe closes on a successful execve; a failing step writes its JSON line first. */
   char line[4096];
