@@ -29,6 +29,7 @@ import { dataRoot, DEMO_REF, DEMO_TAR, PACKAGE_ROOT, runRoot } from './paths.js'
 import { writeHandoff } from './handoff.js';
 import { containerName, ensureNameFree } from './names.js';
 import { reapStale } from './stale.js';
+import { prepareNetwork, startPorts } from './network/index.js';
 
 export interface RunResult { readonly id: string; readonly code: number; readonly oomKilled: boolean; readonly timedOut: boolean }
 
@@ -108,7 +109,7 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
   const id = randomBytes(32).toString('hex');
   const name = o.name ?? containerName(id);
   ensureNameFree(root, name);
-  const spec = buildDockerSpec(image, profile, o, { id, name });
+  let spec = buildDockerSpec(image, profile, o, { id, name });
   const override = spec.annotations[ANN.seccomp];
   const seccomp = override === undefined ? filter?.bytes ?? null : override === 'unconfined' ? null : await withRunExitAsync(async () => {
     const { compileSeccomp, loadSeccomp } = await import('../policy/index.js');
@@ -127,6 +128,10 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
     cleanup.push(() => rmSync(stateDir, { recursive: true, force: true }));
     const layers: string[] = JSON.parse(spec.annotations[ANN.layers] ?? '[]');
     for (const d of ['root', 'rw', ...layers.map((_, i) => join('l', String(i)))]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
+    // published ports and lab networks (sandbox/network/); its undo runs before the state dir goes
+    const net = await prepareNetwork(spec, { id, name, root, run, stateDir });
+    cleanup.push(net.undo);
+    spec = net.spec;
     const ctrDir = join(root, 'containers', id);
     // without --rm the record stays for ps -a once the payload ran (keepRecord); a run that never started leaves nothing
     let keep = false;
@@ -155,7 +160,7 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
     cleanup.push(() => { cg.killAll(); cg.remove(); });
     for (const w of cg.warnings) warn(w);
 
-    const plan = planLaunch(spec, { stateDir, rwDir, idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp });
+    const plan = planLaunch(spec, { stateDir, rwDir, idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp, ...net.host });
     // exec joins this container later with the same ids, cgroups and filter bytes (sandbox/exec.ts)
     writeFileSync(join(stateDir, 'exec.json'), JSON.stringify({ idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp: seccomp?.toString('hex') ?? null }), { mode: 0o600 });
     const timeout = spec.annotations[ANN.timeout] ? Number(spec.annotations[ANN.timeout]) : undefined;
@@ -186,7 +191,10 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
     const sup = new Supervisor(p.root, id, stopSignalOf(p.config));
     const server = sup.serve(socketPath(p.stateDir));
     p.push(() => server.close());
-    const handle = launch(p.plan, o.image, { onPid: (pid) => sup.running(pid) });
+    // published ports are bound before the payload exists; the proxy enters its namespace once it does
+    const proxy = await startPorts(p.config.spec, p.stateDir, p.ctrDir, o.image);
+    if (proxy) p.push(() => proxy.stop());
+    const handle = launch(p.plan, o.image, { onPid: (pid) => { proxy?.go(); sup.running(pid); } });
     sup.attach(handle, p.timeout);
     const forward = (sig: NodeJS.Signals) => handle.signal(constants.signals[sig] ?? 15);
     for (const s of SIGNALS) process.on(s, forward);

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupManager } from './cgroups/index.js';
 import type { OciSpec } from './oci-spec.js';
+import { releaseNetwork } from './network/index.js';
 
 /** alive: the pid exists and is not a zombie (a killed detached supervisor stays one until init reaps it) */
 function alive(pid: number): boolean {
@@ -42,6 +43,7 @@ export function reapStale(runRoot: string, dataRoot: string, cgroups: () => Cgro
     const cg = cgroups().attach(id, parent);
     if (cg) { cg.killAll(); cg.remove(); removed.push('cgroup'); }
     const state = join(runRoot, 'containers', id);
+    if (existsSync(state)) releaseNetwork(state); // a lab membership and a mounted namespace file first
     if (existsSync(state)) { rmSync(state, { recursive: true, force: true }); removed.push(state); }
     // a record without a state never started: it is half-made, not a container to list
     if ((rm || !existsSync(join(ctrDir, 'state.json'))) && existsSync(ctrDir)) { rmSync(ctrDir, { recursive: true, force: true }); removed.push(ctrDir); }

@@ -7,7 +7,7 @@
 // the payload started (or the step that failed), serves the control socket, records the exit and
 // cleans up. If it dies, the launcher dies by PDEATHSIG and takes the container with it; the next
 // command's reapStale records "supervisor died" and removes what is left.
-import { closeSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { SandboxError } from '../common/errors.js';
 import { lockPath, logPath, recordDir, socketPath } from './containers.js';
 import { readHandoff, type Handoff } from './handoff.js';
@@ -15,6 +15,10 @@ import { launch } from './launcher.js';
 import { holdLock } from './lock.js';
 import { LogWriter } from './logs.js';
 import { Supervisor } from './supervise.js';
+import { releaseNetwork, startPorts, type PortProxy } from './network/index.js';
+
+/** the published ports' proxy, owned by this supervisor (stopped by cleanup) */
+let proxy: PortProxy | null = null;
 
 const REPORT_FD = 3;
 
@@ -25,6 +29,8 @@ function report(msg: Record<string, unknown>): void {
 async function cleanup(h: Handoff, removeRecord: boolean): Promise<void> {
   const { createCgroupManager } = await import('./cgroups/index.js');
   try { const cg = createCgroupManager().attach(h.id, h.cgroupParent); if (cg) { cg.killAll(); cg.remove(); } } catch { /* reapStale retries */ }
+  proxy?.stop();
+  releaseNetwork(h.stateDir);
   rmSync(h.stateDir, { recursive: true, force: true });
   if (removeRecord) rmSync(recordDir(h.root, h.id), { recursive: true, force: true });
   rmSync(h.slotFile, { force: true });
@@ -46,7 +52,9 @@ async function main(stateDir: string): Promise<number> {
   const log = new LogWriter(logPath(h.root, h.id));
   let handle;
   try {
-    handle = launch(h.plan, h.what, { onPid: (pid) => sup.running(pid), onStarted: () => report({ event: 'started' }) }, ['ignore', 'pipe', 'pipe']);
+    // published ports are bound before the payload exists (a busy port fails the run); the proxy enters the namespace on onPid
+    proxy = await startPorts(JSON.parse(readFileSync(`${recordDir(h.root, h.id)}/config.json`, 'utf8')).spec, h.stateDir, recordDir(h.root, h.id), h.what);
+    handle = launch(h.plan, h.what, { onPid: (pid) => { proxy?.go(); sup.running(pid); }, onStarted: () => report({ event: 'started' }) }, ['ignore', 'pipe', 'pipe']);
   } catch (e) {
     await cleanup(h, true);
     report({ event: 'error', message: (e as Error).message, exitCode: e instanceof SandboxError ? e.exitCode : 125 });

@@ -21,6 +21,8 @@
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <net/if.h>
 #include <unistd.h>
@@ -65,6 +67,57 @@ static int loopback_up(void) {
   return r;
 }
 
+/* unprivileged_low_ports lets a payload without capabilities bind port 80 in its own network
+ * namespace (DESIGN §3; docker does the same): the sysctl is per network namespace, and /proc/sys/net
+ * shows the namespace of whoever opens it — the helper, already inside the new one. Written through
+ * an fd proven to be on procfs. */
+static int unprivileged_low_ports(void) {
+  int fd = open("/proc/sys/net/ipv4/ip_unprivileged_port_start", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return -1;
+  struct statfs sfs;
+  int r = fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC && write(fd, "0", 1) == 1 ? 0 : -1;
+  close(fd);
+  return r;
+}
+
+/* publish_netns bind-mounts the new network namespace onto a file the runtime made (`netnsfile
+ * PATH`): the port proxy and the lab network's hook reach the namespace through it, never through
+ * a pid that could be reused. The runtime unmounts it when the container is gone. */
+static void publish_netns(const struct plan *p, pid_t h) {
+  const struct op *op = plan_find(p, "netnsfile");
+  if (!op) return;
+  if (op->nfields != 2) die_step(op, EINVAL, "netnsfile");
+  char src[64];
+  snprintf(src, sizeof src, "/proc/%d/ns/net", h);
+  if (mount(src, op->f[1], NULL, MS_BIND, NULL) < 0) die_step(op, errno, op->f[1]);
+}
+
+/* run_hook runs the plan's `nethook ARGV...` (the lab network's attach script) once the namespace
+ * exists and before the payload does, so the payload starts with its network in place. Only fds
+ * 0-2 cross; the hook's stdout goes to stderr (the payload's output stays the payload's). */
+static void run_hook(const struct plan *p) {
+  const struct op *op = plan_find(p, "nethook");
+  if (!op) return;
+  if (op->nfields < 2) die_step(op, EINVAL, "nethook");
+  pid_t k = fork();
+  if (k < 0) die_step(op, errno, op->f[1]);
+  if (k == 0) {
+    int nul = open("/dev/null", O_RDONLY);
+    if (nul >= 0) dup2(nul, 0);
+    dup2(2, 1);
+    syscall(SYS_close_range, 3, ~0U, 0);
+    char *argv[MAX_FIELDS];
+    int n = 0;
+    for (int i = 1; i < op->nfields && n < MAX_FIELDS - 1; i++) argv[n++] = op->f[i];
+    argv[n] = NULL;
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int st;
+  while (waitpid(k, &st, 0) < 0) if (errno != EINTR) die_step(op, errno, op->f[1]);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) die_step(op, ECHILD, op->f[op->nfields - 1]);
+}
+
 static int open_ns(pid_t pid, const char *name) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, name);
@@ -90,6 +143,7 @@ void userns_create(const struct plan *p, struct nsfds *out) {
     if (read(to_helper[0], &c, 1) != 1) _exit(12); /* maps written */
     if (unshare(CLONE_NEWUTS | CLONE_NEWIPC | (new_net ? CLONE_NEWNET : 0)) < 0) _exit(13);
     if (new_net && loopback_up() < 0) _exit(16);
+    if (new_net && unprivileged_low_ports() < 0) _exit(17);
     if (write(from_helper[1], "n", 1) != 1) _exit(14);
     if (read(to_helper[0], &c, 1) < 0) _exit(15); /* wait until the launcher holds the namespaces */
     _exit(0);
@@ -110,6 +164,7 @@ void userns_create(const struct plan *p, struct nsfds *out) {
   out->uts = open_ns(h, "uts");
   out->ipc = open_ns(h, "ipc");
   out->net = new_net ? open_ns(h, "net") : -1;
+  if (new_net) { publish_netns(p, h); run_hook(p); }
   close(to_helper[1]);
   int st;
   waitpid(h, &st, 0);

@@ -1,0 +1,60 @@
+// sandbox/network/index.ts — what run and the supervisors call: host-side network setup of one container and its undo (parent, runtime process)
+//
+// prepareNetwork runs in `run` after every refusal, before the launch: it makes the mount point the
+// launcher binds the container's network namespace onto (when published ports or a lab network
+// need to reach it) and, for a lab network, joins it (address, veth, /etc/hosts, the attach hook).
+// startPorts runs in whichever process supervises the container (the foreground CLI or the detached
+// supervisor): it binds the published ports and is told to enter the namespace once it exists.
+import type { OciSpec } from '../oci-spec.js';
+import { ANN } from '../oci-spec.js';
+import { makeNetnsFile, releaseNetns } from './netns.js';
+import { leaveLab } from './lab-leave.js';
+import { portsOf, startPortProxy, type PortProxy } from './proxy.js';
+
+export type { PortProxy } from './proxy.js';
+
+export interface ContainerNet {
+  /** the spec with the network's /etc files (a lab network adds its members to /etc/hosts) */
+  readonly spec: OciSpec;
+  /** for planLaunch's HostSide */
+  readonly host: { netnsFile?: string; netHook?: readonly string[] };
+  /** undo everything prepareNetwork did; idempotent */
+  undo(): void;
+}
+
+export interface NetContext { readonly id: string; readonly name: string; readonly root: string; readonly run: string; readonly stateDir: string }
+
+export async function prepareNetwork(spec: OciSpec, ctx: NetContext): Promise<ContainerNet> {
+  const mode = spec.annotations[ANN.network] ?? 'none';
+  const lab = mode !== 'none' && mode !== 'host';
+  if (!lab && !portsOf(spec.annotations).length) return { spec, host: {}, undo: () => {} };
+  const netnsFile = makeNetnsFile(ctx.stateDir);
+  const undos: (() => void)[] = [() => releaseNetwork(ctx.stateDir)];
+  const undo = () => { for (const f of undos.splice(0).reverse()) { try { f(); } catch { /* keep undoing */ } } };
+  try {
+    if (!lab) return { spec, host: { netnsFile }, undo };
+    // loaded only for lab networks: a ports-only or plain run does not pay for it
+    const { joinLab } = await import('./lab-join.js');
+    const j = await joinLab(spec, ctx, netnsFile, mode);
+    return { spec: j.spec, host: { netnsFile, netHook: j.hook }, undo };
+  } catch (e) {
+    undo();
+    throw e;
+  }
+}
+
+/** startPorts binds the container's published ports (or returns null when it has none). */
+export async function startPorts(spec: OciSpec, stateDir: string, recordDir: string, what: string): Promise<PortProxy | null> {
+  return startPortProxy(portsOf(spec.annotations), stateDir, recordDir, what);
+}
+
+/**
+ * releaseNetwork undoes a container's host-side network from what its state dir records: the lab
+ * network's membership (the last member takes the network's runtime pieces with it) and the
+ * namespace's mount. Every owner calls it before removing the state dir — the foreground CLI, the
+ * detached supervisor, reapStale for a crashed one. Idempotent; never throws.
+ */
+export function releaseNetwork(stateDir: string): void {
+  try { leaveLab(stateDir); } catch { /* the next prune retries */ }
+  releaseNetns(stateDir);
+}
