@@ -4,6 +4,9 @@ import { SandboxError } from '../common/errors.js';
 import { registerAll } from './commands/index.js';
 
 export async function main(argv: string[]): Promise<void> {
+  // runc's callers (podman, containerd, CRI-O) speak runc's CLI: cli/oci-main.ts decides and runs it
+  const oci = await import('./oci-main.js');
+  if (oci.isOciInvocation(argv.slice(2))) { process.exitCode = await oci.ociMain(argv.slice(2)); return; }
   const program = new Command('tssandbox')
     .description('A security-focused container sandbox: every run is sandboxed by default')
     .option('--root <dir>', 'images and audit logs (env TSSANDBOX_ROOT)')

@@ -12,6 +12,8 @@ export interface LaunchEvents {
   onPid?(pid: number): void;
   /** the payload exec'd */
   onStarted?(): void;
+  /** OCI create: set up and waiting for start() (plan.gate) */
+  onCreated?(): void;
 }
 
 export interface LaunchResult {
@@ -24,6 +26,8 @@ export interface LaunchResult {
 export interface LaunchHandle {
   /** forward a signal to the payload (through the launcher, which reaps it: no pid reuse race) */
   signal(sig: number): void;
+  /** OCI start: release a gated payload */
+  start(): void;
   readonly done: Promise<LaunchResult>;
   /** the launcher's stdout/stderr when launch() was asked for pipes (a detached supervisor logs them) */
   readonly stdout?: Readable | null;
@@ -36,7 +40,7 @@ interface StatusLine { event: string; pid?: number; code?: number; signal?: numb
  * launch execs the launcher with the plan on fd 3. Its stdio are the runtime's own fds 0-2 —
  * only the launcher, never the payload, touches them (see native/launcher/proxy.c).
  */
-export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, stdio: readonly ('inherit' | 'pipe' | 'ignore')[] = ['inherit', 'inherit', 'inherit'],
+export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, stdio: readonly ('inherit' | 'pipe' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit'],
   /** records appended to the plan (exec's "exec PID": join that container instead of making one) */
   extra: readonly (readonly string[])[] = []): LaunchHandle {
   if (!existsSync(LAUNCHER_PATH)) throw new SandboxError('TSS_ENATIVE', `run \`${LAUNCHER_PATH}\`: the native launcher is not built (run npm run build)`);
@@ -57,6 +61,7 @@ export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, st
     try { s = JSON.parse(l) as StatusLine; } catch { return; }
     if (s.event === 'pid' && s.pid) { pid = s.pid; ev.onPid?.(s.pid); }
     else if (s.event === 'started') ev.onStarted?.();
+    else if (s.event === 'created') ev.onCreated?.();
     else if (s.event === 'exit') exit = { code: s.code ?? 125, ...(s.signal ? { signal: s.signal } : {}) };
     else if (s.event === 'error') failure = stepError(s, steps, what);
   });
@@ -73,6 +78,7 @@ export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, st
   });
   return {
     signal: (sig: number) => { if (!control.destroyed) control.write(`signal ${sig}\n`); },
+    start: () => { if (!control.destroyed) control.write('start\n'); },
     done,
     stdout: child.stdout,
     stderr: child.stderr,

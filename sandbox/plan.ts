@@ -56,6 +56,16 @@ export interface LaunchPlan {
   readonly argv: readonly string[];
   /** -i: the runtime's stdin is copied to the payload's (else it reads /dev/null) */
   readonly interactive?: boolean;
+  /** OCI mode (oci/): the root is this plain directory instead of layers; idmap when its files are owned by host ids */
+  readonly rootDir?: { readonly path: string; readonly idmap: boolean };
+  /** OCI create: the payload waits, set up, until `start` */
+  readonly gate?: boolean;
+  /** OCI mode: the payload gets the launcher's fds 0-2 as they are (the caller's pipes) */
+  readonly inheritStdio?: boolean;
+  /** OCI --console-socket: where the pty master goes */
+  readonly consoleSocket?: string;
+  /** OCI mode: filters installed BEFORE `seccomp` (the bundle's own), stacked by the kernel */
+  readonly seccompBefore?: readonly Buffer[];
 }
 
 /** encodePlan renders the plan as the launcher reads it; the second value names each record. */
@@ -78,12 +88,17 @@ export function encodePlan(plan: LaunchPlan): { bytes: Buffer; steps: string[] }
   add('root', plan.root);
   for (const l of plan.layers) add('layer', l.dir, l.stage);
   add('rwlayer', plan.rwLayer.dir, plan.rwLayer.stage);
+  if (plan.rootDir) add('rootdir', plan.rootDir.path, plan.rootDir.idmap ? 'idmap' : 'plain');
+  if (plan.gate) add('gate');
+  if (plan.inheritStdio) add('stdioinherit');
+  if (plan.consoleSocket) add('console', plan.consoleSocket);
   for (const s of plan.setup) add(...setupFields(s));
   for (const r of plan.rlimits) add('rlimit', r.resource, r.soft, r.hard);
   add('user', plan.user.uid, plan.user.gid, ...plan.user.groups);
   add('cwd', plan.cwd);
   add('caps', plan.capabilities.toString(16));
   if (plan.noNewPrivileges) add('nnp');
+  for (const f of plan.seccompBefore ?? []) add('seccomp', f.toString('hex'));
   if (plan.seccomp) add('seccomp', plan.seccomp.toString('hex'));
   for (const e of plan.env) add('env', e);
   if (plan.interactive) add('interactive');

@@ -1,0 +1,151 @@
+// oci/config.ts — a bundle's config.json: the runtime-spec subset we read (zod), turned into our internal OciSpec (OCI front end, reads the bundle)
+//
+// Field names and shapes follow opencontainers/runtime-spec config.md and schema/config-linux.json
+// (v1.0.2 – v1.2). Unknown fields pass (the spec grows); what we cannot honour is refused or
+// reported by name, never silently half-done where it weakens isolation.
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { errnoReason, fail } from '../common/errors.js';
+import type { OciMount, OciSpec } from '../sandbox/oci-spec.js';
+
+const IdMapping = z.object({ containerID: z.number().int().nonnegative(), hostID: z.number().int().nonnegative(), size: z.number().int().positive() });
+const Mount = z.object({ destination: z.string().min(1), type: z.string().optional(), source: z.string().optional(), options: z.array(z.string()).optional() }).loose();
+const Caps = z.object({
+  bounding: z.array(z.string()).optional(), effective: z.array(z.string()).optional(), permitted: z.array(z.string()).optional(),
+  inheritable: z.array(z.string()).optional(), ambient: z.array(z.string()).optional(),
+}).loose();
+
+export const ConfigSchema = z.object({
+  ociVersion: z.string(),
+  process: z.object({
+    terminal: z.boolean().optional(),
+    user: z.object({ uid: z.number().int().nonnegative(), gid: z.number().int().nonnegative(), umask: z.number().int().optional(), additionalGids: z.array(z.number().int().nonnegative()).optional() }).loose(),
+    args: z.array(z.string()).min(1),
+    env: z.array(z.string()).optional(),
+    cwd: z.string().refine((c) => c.startsWith('/'), 'cwd must be absolute'),
+    capabilities: Caps.optional(),
+    rlimits: z.array(z.object({ type: z.string(), soft: z.number(), hard: z.number() })).optional(),
+    noNewPrivileges: z.boolean().optional(),
+    oomScoreAdj: z.number().int().optional(),
+  }).loose(),
+  root: z.object({ path: z.string().min(1), readonly: z.boolean().optional() }),
+  hostname: z.string().optional(),
+  mounts: z.array(Mount).optional(),
+  hooks: z.record(z.string(), z.array(z.object({ path: z.string() }).loose())).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  linux: z.object({
+    uidMappings: z.array(IdMapping).optional(),
+    gidMappings: z.array(IdMapping).optional(),
+    namespaces: z.array(z.object({ type: z.string(), path: z.string().optional() })).optional(),
+    maskedPaths: z.array(z.string()).optional(),
+    readonlyPaths: z.array(z.string()).optional(),
+    resources: z.object({
+      memory: z.object({ limit: z.number().optional(), swap: z.number().optional() }).loose().optional(),
+      cpu: z.object({ quota: z.number().optional(), period: z.number().optional(), cpus: z.string().optional(), shares: z.number().optional() }).loose().optional(),
+      pids: z.object({ limit: z.number() }).loose().optional(),
+    }).loose().optional(),
+    cgroupsPath: z.string().optional(),
+    seccomp: z.object({ defaultAction: z.string() }).loose().optional(),
+    sysctl: z.record(z.string(), z.string()).optional(),
+  }).loose().optional(),
+}).loose();
+
+export type OciConfig = z.infer<typeof ConfigSchema>;
+
+export function readConfig(bundle: string): OciConfig {
+  const file = join(bundle, 'config.json');
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (e) { fail('TSS_EUSAGE', 'create', file, errnoReason(e)); }
+  let raw: unknown;
+  try { raw = JSON.parse(text); } catch (e) { fail('TSS_EUSAGE', 'create', file, `not JSON (${(e as Error).message})`); }
+  const r = ConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    fail('TSS_EUSAGE', 'create', file, `${i.path.join('.') || '(top)'}: ${i.message}`);
+  }
+  return r.data;
+}
+
+/** the namespaces we make ourselves whatever the bundle says (user, pid, mount, uts, ipc, cgroup) */
+const ALWAYS_NEW = new Set(['user', 'pid', 'mount', 'uts', 'ipc', 'cgroup']);
+/** mount types the launcher makes its own way: devpts with /dev, mqueue and cgroup not at all (yet) */
+const SKIPPED = new Set(['devpts', 'mqueue', 'cgroup', 'cgroup2']);
+/** options that are propagation or atime flags, not tmpfs data */
+const NOT_DATA = /^(r?(private|shared|slave|unbindable)|r?bind|(no)?(strict|rel)?atime|(no)?diratime|sync|async|dirsync|(no)?suid|(no)?dev|(no)?exec|ro|rw|tmpcopyup|idmap|ridmap)$/;
+
+export interface Translated {
+  readonly spec: OciSpec;
+  /** root.path made absolute against the bundle */
+  readonly rootPath: string;
+  /** what was left out, one line each (written to the log) */
+  readonly notes: readonly string[];
+}
+
+/** toSpec turns config.json into the internal spec every front end produces (the annotations are set by the caller) */
+export function toSpec(c: OciConfig, bundle: string): Translated {
+  const notes: string[] = [];
+  const rootPath = isAbsolute(c.root.path) ? c.root.path : join(bundle, c.root.path);
+  for (const ns of c.linux?.namespaces ?? []) {
+    if (ns.path) fail('TSS_EUSAGE', 'create', `${ns.type} namespace ${ns.path}`, 'joining an existing namespace is not supported yet');
+    if (!ALWAYS_NEW.has(ns.type) && ns.type !== 'network' && ns.type !== 'time') fail('TSS_EUSAGE', 'create', ns.type, 'unknown namespace type');
+  }
+  const mounts: OciMount[] = [];
+  for (const m of c.mounts ?? []) {
+    const t = m.type ?? (m.options?.some((o) => o === 'bind' || o === 'rbind') ? 'bind' : undefined);
+    if (t && SKIPPED.has(t)) { if (t !== 'devpts') notes.push(`mount ${m.destination} (${t}) is not made`); continue; }
+    // /dev is the launcher's own (read-only once populated, with its own 64 MiB shm): a shm of the
+    // caller's (podman binds one) is replaced by it
+    if (m.destination === '/dev/shm') { notes.push('/dev/shm is the runtime\'s own 64 MiB tmpfs'); continue; }
+    if (t === 'tmpfs' || t === 'proc' || t === 'sysfs') {
+      mounts.push({ destination: m.destination, type: t, options: (m.options ?? []).filter((o) => !NOT_DATA.test(o) || o === 'ro') });
+      continue;
+    }
+    if (t === 'bind' || t === 'none') {
+      if (!m.source) fail('TSS_EUSAGE', 'create', m.destination, 'a bind mount needs a source');
+      let file = false;
+      try { file = !statSync(m.source).isDirectory(); } catch (e) { fail('TSS_EUSAGE', 'create', m.source, errnoReason(e)); }
+      const ro = (m.options ?? []).includes('ro');
+      mounts.push({ destination: m.destination, type: 'bind', source: m.source, options: [...(ro ? ['ro'] : []), ...(file ? ['file'] : [])] });
+      continue;
+    }
+    fail('TSS_EUSAGE', 'create', m.destination, `mount type ${t ?? '(none)'} is not supported`);
+  }
+  if (!mounts.some((m) => m.destination === '/dev')) mounts.push({ destination: '/dev', type: 'tmpfs', options: [] });
+  const p = c.process;
+  const caps = p.capabilities ?? {};
+  const r = c.linux?.resources ?? {};
+  const spec: OciSpec = {
+    ociVersion: c.ociVersion,
+    process: {
+      terminal: p.terminal ?? false,
+      user: { uid: p.user.uid, gid: p.user.gid, ...(p.user.additionalGids ? { additionalGids: p.user.additionalGids } : {}) },
+      args: p.args,
+      env: p.env ?? [],
+      cwd: p.cwd,
+      capabilities: { bounding: caps.bounding ?? [], effective: caps.effective ?? [], permitted: caps.permitted ?? [] },
+      rlimits: p.rlimits ?? [],
+      noNewPrivileges: p.noNewPrivileges ?? false,
+    },
+    root: { path: rootPath, readonly: c.root.readonly ?? false },
+    hostname: c.hostname ?? '',
+    mounts,
+    linux: {
+      namespaces: (c.linux?.namespaces ?? []).map((n) => ({ type: n.type })),
+      maskedPaths: c.linux?.maskedPaths ?? [],
+      readonlyPaths: c.linux?.readonlyPaths ?? [],
+      resources: {
+        ...(r.memory && (r.memory.limit !== undefined || r.memory.swap !== undefined) ? { memory: { ...(r.memory.limit !== undefined ? { limit: r.memory.limit } : {}), ...(r.memory.swap !== undefined ? { swap: r.memory.swap } : {}) } } : {}),
+        ...(r.cpu && (r.cpu.quota !== undefined || r.cpu.cpus) ? { cpu: { ...(r.cpu.quota !== undefined && r.cpu.quota > 0 ? { quota: r.cpu.quota } : {}), ...(r.cpu.period ? { period: r.cpu.period } : {}), ...(r.cpu.cpus ? { cpus: r.cpu.cpus } : {}) } } : {}),
+        ...(r.pids && r.pids.limit > 0 ? { pids: { limit: r.pids.limit } } : {}),
+      },
+      ...(c.linux?.cgroupsPath ? { cgroupsPath: c.linux.cgroupsPath } : {}),
+    },
+    annotations: {},
+  };
+  if (p.user.umask !== undefined) notes.push('process.user.umask is not applied');
+  if (p.oomScoreAdj !== undefined) notes.push('process.oomScoreAdj is not applied');
+  if (c.linux?.sysctl && Object.keys(c.linux.sysctl).length) notes.push(`linux.sysctl is not applied (${Object.keys(c.linux.sysctl).join(', ')})`);
+  if (c.hooks && Object.values(c.hooks).some((h) => h.length)) fail('TSS_EUSAGE', 'create', 'hooks', 'OCI hooks are not supported yet');
+  return { spec, rootPath, notes };
+}

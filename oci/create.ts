@@ -1,0 +1,166 @@
+// oci/create.ts — `create --bundle DIR [--pid-file F] [--console-socket S] ID`: config.json → spec → LaunchPlan, handed to a detached supervisor (OCI front end, CLI process)
+//
+// Everything that can refuse (config.json, node policy, annotations) runs before anything is made
+// on the host; what is made is undone on every failing path. The supervisor is spawned detached:
+// when this process exits it is reparented to the caller's subreaper (conmon, the containerd
+// shim), which reaps it and reads the container's exit status from it — the pid file names it.
+import { spawn } from 'node:child_process';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { dirname, join, resolve } from 'node:path';
+import { fail, SandboxError } from '../common/errors.js';
+import { createCgroupManager } from '../sandbox/cgroups/index.js';
+import { allocateIdRange } from '../sandbox/idrange.js';
+import { planLaunch } from '../sandbox/launch-plan.js';
+import type { IdMap, LaunchPlan } from '../sandbox/plan.js';
+import { ANN } from '../sandbox/oci-spec.js';
+import { PACKAGE_ROOT, runRoot } from '../sandbox/paths.js';
+import { readConfig, toSpec } from './config.js';
+import { writeOciHandoff } from './handoff.js';
+import { compileBundleSeccomp, resolvePolicy } from './policy.js';
+import { checkId, containerDir, OCI_VERSION, recordFile, writeRecord } from './state.js';
+
+export const OCI_CGROUP_PARENT = 'tssandbox-oci';
+const SUPERVISOR = join(PACKAGE_ROOT, 'dist', 'oci', 'supervisor-main.js');
+
+export interface CreateOptions {
+  readonly stateRoot: string;
+  readonly id: string;
+  readonly bundle: string;
+  readonly pidFile?: string;
+  readonly consoleSocket?: string;
+  /** notes (what config.json asked for that is not made) go here */
+  readonly note: (s: string) => void;
+}
+
+function toMaps(m: readonly { containerID: number; hostID: number; size: number }[]): IdMap[] {
+  return m.map((x) => ({ inside: x.containerID, outside: x.hostID, count: x.size }));
+}
+
+function hostOf(maps: readonly IdMap[], inside: number, what: string): number {
+  const m = maps.find((x) => inside >= x.inside && inside < x.inside + x.count);
+  if (!m) fail('TSS_EUSAGE', 'create', what, `container id ${inside} is not mapped`);
+  return m.outside + (inside - m.inside);
+}
+
+export async function ociCreate(o: CreateOptions): Promise<void> {
+  const id = checkId(o.id, 'create');
+  const bundle = resolve(o.bundle);
+  if (existsSync(recordFile(o.stateRoot, id))) fail('TSS_ECONTAINER', 'create', id, 'container with the given ID already exists');
+  const config = readConfig(bundle);
+  const { spec: base, rootPath, notes } = toSpec(config, bundle);
+  for (const n of notes) o.note(n);
+  try { if (!statSync(rootPath).isDirectory()) fail('TSS_EUSAGE', 'create', rootPath, 'root.path is not a directory'); } catch (e) { if (e instanceof SandboxError) throw e; fail('TSS_EUSAGE', 'create', rootPath, 'root.path does not exist'); }
+  // the bundle's annotations are the pod's: none of them may name our own internal keys
+  const annotations = Object.fromEntries(Object.entries(config.annotations ?? {}).filter(([k]) => !k.startsWith('io.tssandbox.')));
+  const policy = await resolvePolicy(annotations);
+  // capabilities: what the bundle asks for, bounded by every applied profile
+  const allowed = (c: string) => policy.profiles.every((p) => [...p.capabilities, ...p.loosen.capAdd].some((x) => x.replace(/^CAP_/, '') === c.replace(/^CAP_/, '')));
+  const caps = base.process.capabilities.bounding.filter(allowed);
+  const bundleFilter = await compileBundleSeccomp(config.linux?.seccomp, caps);
+  const strictest = policy.profiles[policy.profiles.length - 1]!;
+  const spec = {
+    ...base,
+    process: {
+      ...base.process,
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      noNewPrivileges: base.process.noNewPrivileges || policy.profiles.some((p) => p.noNewPrivileges),
+    },
+    linux: {
+      ...base.linux,
+      maskedPaths: [...new Set([...base.linux.maskedPaths, ...policy.profiles.flatMap((p) => p.maskedPaths)])],
+      readonlyPaths: [...new Set([...base.linux.readonlyPaths, ...policy.profiles.flatMap((p) => p.readonlyPaths)])],
+    },
+    annotations: { ...annotations, [ANN.profile]: strictest.name, [ANN.devices]: strictest.devices.join(',') },
+  };
+
+  const dir = containerDir(o.stateRoot, id);
+  const cleanup: (() => void)[] = [];
+  const undo = () => { for (const f of cleanup.reverse()) { try { f(); } catch { /* keep cleaning */ } } cleanup.length = 0; };
+  let handedOver = false;
+  try {
+    mkdirSync(o.stateRoot, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { mode: 0o700 });
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const stage = join(dir, 'launch');
+    for (const d of ['root', 'rw']) mkdirSync(join(stage, d), { recursive: true, mode: 0o700 });
+    // ids: the bundle's mappings (its rootfs is already owned by them), or a range of ours and an
+    // idmapped root — tssandbox never runs a container as host root, whatever the bundle says
+    let uidMap: IdMap[], gidMap: IdMap[], idmap: boolean, slotFile: string | undefined;
+    if (config.linux?.uidMappings?.length) {
+      uidMap = toMaps(config.linux.uidMappings);
+      gidMap = toMaps(config.linux.gidMappings ?? config.linux.uidMappings);
+      idmap = false;
+    } else {
+      const ids = allocateIdRange(runRoot(), id, Math.floor(Math.random() * 4096));
+      slotFile = join(runRoot(), 'idranges', String(ids.slot));
+      cleanup.push(() => ids.release());
+      uidMap = gidMap = [{ inside: 0, outside: ids.base, count: ids.size }];
+      idmap = true;
+    }
+    const rootUid = hostOf(uidMap, 0, 'uid 0'), rootGid = hostOf(gidMap, 0, 'gid 0');
+    const r = spec.linux.resources;
+    const cg = createCgroupManager().create(id, {
+      ...(r.memory?.limit !== undefined ? { memory: r.memory.limit } : {}),
+      ...(r.memory?.swap !== undefined ? { memorySwap: r.memory.swap } : {}),
+      ...(r.cpu?.quota !== undefined ? { cpus: r.cpu.quota / (r.cpu.period ?? 100000) } : {}),
+      ...(r.cpu?.cpus ? { cpusetCpus: r.cpu.cpus } : {}),
+      ...(r.pids ? { pids: r.pids.limit } : {}),
+    }, OCI_CGROUP_PARENT);
+    cleanup.push(() => { cg.killAll(); cg.remove(); });
+    for (const w of cg.warnings) o.note(w);
+    chownSync(join(stage, 'root'), rootUid, rootGid);
+    const [node, ...tighter] = policy.filters;
+    const planned = planLaunch(spec, { stateDir: stage, rwDir: join(stage, 'rw'), idBase: rootUid, idCount: 65536, cgroupProcs: cg.procsFiles, seccomp: tighter.length ? tighter[tighter.length - 1]! : node ?? null });
+    const before = [...(bundleFilter ? [bundleFilter] : []), ...(tighter.length && node ? [node] : [])];
+    const plan: LaunchPlan = {
+      ...planned, uidMap, gidMap, rootUid, rootGid,
+      noNewPrivileges: planned.noNewPrivileges || before.length > 0,
+      rootDir: { path: rootPath, idmap },
+      gate: true,
+      inheritStdio: !spec.process.terminal,
+      ...(spec.process.terminal && o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
+      seccompBefore: before,
+    };
+    if (spec.process.terminal && !o.consoleSocket) fail('TSS_EUSAGE', 'create', id, 'process.terminal needs --console-socket');
+    writeRecord(o.stateRoot, { ociVersion: config.ociVersion || OCI_VERSION, id, status: 'creating', bundle, annotations, created: new Date().toISOString(), cgroupParent: OCI_CGROUP_PARENT });
+    writeOciHandoff({ id, stateRoot: o.stateRoot, dir, ...(slotFile ? { slotFile } : {}), cgroupParent: OCI_CGROUP_PARENT, what: id, plan });
+    const log = openSync(join(dir, 'supervisor.log'), 'a', 0o600);
+    // fds 4-6 of the supervisor are this process's 0-2: the caller's pipes, which the payload gets as they are
+    const io: ('ignore' | number)[] = spec.process.terminal ? ['ignore', 'ignore', 'ignore'] : [0, 1, 2];
+    const child = spawn(process.execPath, ['--max-semi-space-size=1', SUPERVISOR, dir], { detached: true, stdio: ['ignore', log, log, 'pipe', ...io], cwd: '/' });
+    closeSync(log);
+    const msg = await new Promise<{ event: string; message?: string; exitCode?: number } | null>((res) => {
+      const lines = createInterface({ input: child.stdio[3] as Readable });
+      let got: { event: string; message?: string; exitCode?: number } | null = null;
+      lines.on('line', (l) => { if (!got) { try { got = JSON.parse(l) as typeof got; } catch { /* ignore */ } } if (got) lines.close(); });
+      lines.on('close', () => res(got));
+      child.on('error', () => res(null));
+    });
+    if (msg?.event === 'created') {
+      handedOver = true;
+      (child.stdio[3] as Readable).destroy();
+      child.unref();
+      if (o.pidFile) writePidFile(o.pidFile, child.pid!);
+      return;
+    }
+    if (msg?.event === 'error') {
+      handedOver = true;
+      undo();
+      throw new SandboxError('TSS_ELAUNCH', msg.message ?? `create \`${id}\`: the supervisor failed`, { exitCode: msg.exitCode ?? 125 });
+    }
+    let why = '';
+    try { why = readFileSync(join(dir, 'supervisor.log'), 'utf8').trim().split('\n').pop() ?? ''; } catch { /* none */ }
+    fail('TSS_ELAUNCH', 'create', id, `the supervisor exited before the container was created${why ? ` (${why})` : ''}`);
+  } finally {
+    if (!handedOver) undo();
+  }
+}
+
+/** runc writes the pid file atomically: the caller may poll for it */
+function writePidFile(file: string, pid: number): void {
+  const tmp = join(dirname(resolve(file)), `.${process.pid}.pid.tmp`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, file);
+}

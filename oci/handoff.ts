@@ -1,0 +1,37 @@
+// oci/handoff.ts — what `create` hands the OCI supervisor: the prepared container as a file in its state dir (create writes, supervisor reads)
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LaunchPlan } from '../sandbox/plan.js';
+
+export interface OciHandoff {
+  readonly id: string;
+  /** the OCI state root (--root) */
+  readonly stateRoot: string;
+  /** this container's dir under it */
+  readonly dir: string;
+  /** id-range slot file, when the container got a range of ours (config.json without id mappings) */
+  readonly slotFile?: string;
+  readonly cgroupParent: string;
+  readonly what: string;
+  readonly plan: LaunchPlan;
+}
+
+const FILE = 'handoff.json';
+
+export function writeOciHandoff(h: OciHandoff): void {
+  // bigint and Buffer do not survive JSON: carry them as strings
+  const plan = {
+    ...h.plan, capabilities: h.plan.capabilities.toString(), seccomp: h.plan.seccomp ? h.plan.seccomp.toString('hex') : null,
+    seccompBefore: (h.plan.seccompBefore ?? []).map((b) => b.toString('hex')),
+  };
+  writeFileSync(join(h.dir, FILE), JSON.stringify({ ...h, plan }), { mode: 0o600 });
+}
+
+export function readOciHandoff(dir: string): OciHandoff {
+  const raw = JSON.parse(readFileSync(join(dir, FILE), 'utf8')) as Omit<OciHandoff, 'plan'> & { plan: { capabilities: string; seccomp: string | null; seccompBefore: string[] } };
+  const plan = {
+    ...raw.plan, capabilities: BigInt(raw.plan.capabilities), seccomp: raw.plan.seccomp === null ? null : Buffer.from(raw.plan.seccomp, 'hex'),
+    seccompBefore: raw.plan.seccompBefore.map((s) => Buffer.from(s, 'hex')),
+  } as unknown as LaunchPlan;
+  return { ...raw, plan };
+}

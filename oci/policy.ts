@@ -1,0 +1,81 @@
+// oci/policy.ts — policy for an OCI container comes from the node, not the pod (OCI front end, reads the node config)
+//
+// A bundle is written by whoever schedules the pod; the node's operator decides what it may get.
+// The node configuration (TSSANDBOX_OCI_CONFIG, default /etc/tssandbox/oci.json; a containerd
+// runtime handler points its BinaryName at a wrapper that sets it) names the profile every
+// container gets and the profiles an `org.tssandbox.profile` annotation may ask for. The profile's
+// filter is stacked on the bundle's own (the kernel takes the strictest answer), its capabilities
+// bound the bundle's, its masks are added: an annotation can only tighten.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { errnoReason, fail, SandboxError } from '../common/errors.js';
+import type { Profile } from '../policy/types.js';
+import { dataRoot } from '../sandbox/paths.js';
+
+export const ANN_PROFILE = 'org.tssandbox.profile';
+
+export interface NodeConfig {
+  /** the profile every OCI container gets */
+  readonly profile: string;
+  /** what an annotation may ask for (never unconfined) */
+  readonly allow: readonly string[];
+}
+
+export const DEFAULT_NODE_CONFIG: NodeConfig = { profile: 'default', allow: ['default', 'strict'] };
+
+export function nodeConfigPath(): string { return process.env.TSSANDBOX_OCI_CONFIG ?? '/etc/tssandbox/oci.json'; }
+
+export function readNodeConfig(file = nodeConfigPath()): NodeConfig {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_NODE_CONFIG;
+    fail('TSS_EPROFILE', 'read node config', file, errnoReason(e));
+  }
+  let c: Partial<NodeConfig>;
+  try { c = JSON.parse(text) as Partial<NodeConfig>; } catch (e) { fail('TSS_EPROFILE', 'read node config', file, (e as Error).message); }
+  const profile = c.profile ?? DEFAULT_NODE_CONFIG.profile;
+  const allow = Array.isArray(c.allow) ? c.allow.map(String) : DEFAULT_NODE_CONFIG.allow;
+  if (profile === 'unconfined' || allow.includes('unconfined')) fail('TSS_EREFUSED', 'read node config', file, 'unconfined is never an OCI container\'s profile');
+  return { profile, allow };
+}
+
+export interface NodePolicy {
+  readonly profiles: readonly Profile[];
+  /** filters, in the order the launcher installs them (node profile, then the annotation's) */
+  readonly filters: readonly Buffer[];
+}
+
+/** resolvePolicy: the node's profile, plus the one the annotation asks for when the node allows it */
+export async function resolvePolicy(annotations: Readonly<Record<string, string>>, node = readNodeConfig()): Promise<NodePolicy> {
+  const asked = annotations[ANN_PROFILE];
+  if (asked !== undefined) {
+    if (asked === 'unconfined') fail('TSS_EREFUSED', 'create', `${ANN_PROFILE}=${asked}`, 'an annotation may only tighten the node\'s policy');
+    if (!node.allow.includes(asked)) fail('TSS_EREFUSED', 'create', `${ANN_PROFILE}=${asked}`, `the node allows only ${node.allow.join(', ')}`);
+  }
+  const { loadRunPolicy } = await import('../policy/run-cache.js');
+  const names = [node.profile, ...(asked && asked !== node.profile ? [asked] : [])];
+  const profiles: Profile[] = [];
+  const filters: Buffer[] = [];
+  for (const n of names) {
+    try {
+      const p = await loadRunPolicy(n, join(dataRoot(), 'cache', 'profiles'));
+      profiles.push(p.profile);
+      if (p.filter) filters.push(p.filter.bytes);
+    } catch (e) {
+      if (e instanceof SandboxError) throw e;
+      fail('TSS_EPROFILE', 'create', n, (e as Error).message, e);
+    }
+  }
+  return { profiles, filters };
+}
+
+/** compileBundleSeccomp: linux.seccomp of config.json, by OUR compiler (every action, operator and flag it knows) */
+export async function compileBundleSeccomp(seccomp: unknown, caps: readonly string[]): Promise<Buffer | null> {
+  if (!seccomp) return null;
+  const s = seccomp as { listenerPath?: string };
+  if (s.listenerPath) fail('TSS_EREFUSED', 'create', 'linux.seccomp.listenerPath', 'the filter chain has one listener and tssandbox\'s supervisor owns it; forwarding to an external agent is not supported yet');
+  const { importOciSeccomp, parseOciJson, loadProfileText, compileSeccomp } = await import('../policy/index.js');
+  const r = importOciSeccomp(parseOciJson(JSON.stringify(seccomp), 'config.json linux.seccomp'), { caps: caps.map((c) => c.replace(/^CAP_/, '')), source: 'config.json' });
+  const policy = loadProfileText(r.yaml, 'config.json linux.seccomp', '/').seccomp;
+  return policy ? compileSeccomp(policy, undefined, { cacheDir: join(dataRoot(), 'cache', 'seccomp') }).bytes : null;
+}

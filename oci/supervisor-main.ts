@@ -1,0 +1,107 @@
+// oci/supervisor-main.ts — the detached OCI supervisor, `node supervisor-main.js DIR` (detached supervisor process; the pid file names it)
+//
+// It owns the container from create to exit: holds the liveness lock, runs the launcher with the
+// caller's stdio on fds 4-6 (the payload gets them as they are), says `created` on fd 3 once the
+// payload is set up and waiting at the start gate, serves `start`/`signal`/`status` on the control
+// socket, keeps state.json right at every step, and at the end cleans up and EXITS WITH THE
+// CONTAINER'S STATUS: conmon and the containerd shim reap this pid to learn it (gVisor's runsc
+// model). If it dies, the launcher dies by PDEATHSIG and takes the container with it.
+import { closeSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { SandboxError } from '../common/errors.js';
+import { bindable } from '../sandbox/containers.js';
+import { launch, type LaunchHandle } from '../sandbox/launcher.js';
+import { holdLock } from '../sandbox/lock.js';
+import { readOciHandoff, type OciHandoff } from './handoff.js';
+import { controlSocket, lockFile, readRecord, writeRecord, type OciRecord } from './state.js';
+
+const REPORT_FD = 3;
+let reported = false;
+
+function report(msg: Record<string, unknown>): void {
+  if (reported) return;
+  reported = true;
+  try { writeSync(REPORT_FD, `${JSON.stringify(msg)}\n`); closeSync(REPORT_FD); } catch { /* create is gone */ }
+}
+
+async function cleanup(h: OciHandoff): Promise<void> {
+  const { createCgroupManager } = await import('../sandbox/cgroups/index.js');
+  try { const cg = createCgroupManager().attach(h.id, h.cgroupParent); if (cg) { cg.killAll(); cg.remove(); } } catch { /* delete retries */ }
+  rmSync(join(h.dir, 'launch'), { recursive: true, force: true });
+  if (h.slotFile) rmSync(h.slotFile, { force: true });
+}
+
+export interface OciControlRequest { op: 'status' | 'start' | 'signal'; sig?: number }
+export interface OciControlReply { ok: boolean; status?: string; error?: string; exitCode?: number }
+
+async function main(dir: string): Promise<number> {
+  const h = readOciHandoff(dir);
+  if (h.slotFile) writeFileSync(h.slotFile, `${h.id} ${process.pid}\n`);
+  if (!holdLock(lockFile(dir))) { report({ event: 'error', message: `supervise \`${h.id}\`: another supervisor holds it` }); return 125; }
+  let rec: OciRecord = readRecord(h.stateRoot, h.id, 'supervise');
+  const set = (r: Partial<OciRecord>) => { rec = { ...rec, ...r }; writeRecord(h.stateRoot, rec); };
+  let startWaiters: ((r: OciControlReply) => void)[] = [];
+  let handle: LaunchHandle;
+  try {
+    handle = launch(h.plan, h.what, {
+      onPid: (pid) => set({ payloadPid: pid }),
+      onCreated: () => { set({ status: 'created', pid: process.pid }); report({ event: 'created' }); },
+      onStarted: () => { set({ status: 'running' }); for (const w of startWaiters.splice(0)) w({ ok: true, status: 'running' }); },
+    }, [4, 5, 6]);
+  } catch (e) {
+    report({ event: 'error', message: (e as Error).message, exitCode: e instanceof SandboxError ? e.exitCode : 125 });
+    return 125;
+  }
+  for (const fd of [4, 5, 6]) { try { closeSync(fd); } catch { /* not given */ } }
+  const { path, close } = bindable(controlSocket(dir));
+  rmSync(controlSocket(dir), { force: true });
+  const server = createServer((sock) => {
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.on('error', () => {});
+    sock.on('data', (d: string) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) { if (buf.length > 4096) sock.destroy(); return; }
+      const reply = (r: OciControlReply) => { if (!sock.destroyed) sock.end(`${JSON.stringify(r)}\n`); };
+      let req: OciControlRequest;
+      try { req = JSON.parse(buf.slice(0, nl)) as OciControlRequest; } catch { reply({ ok: false, error: 'malformed request' }); return; }
+      buf = '\u0000';
+      if (req.op === 'status') reply({ ok: true, status: rec.status });
+      else if (req.op === 'signal') { handle.signal(req.sig ?? 15); reply({ ok: true, status: rec.status }); }
+      else if (req.op === 'start') {
+        if (rec.status !== 'created') { reply({ ok: false, error: `the container is ${rec.status}, not created` }); return; }
+        startWaiters.push(reply);
+        handle.start();
+      } else reply({ ok: false, error: 'unknown op' });
+    });
+  });
+  server.on('error', () => {});
+  server.on('close', close);
+  server.listen(path);
+  // a polite shutdown of the host stops the container; the exit status still comes from it
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, () => handle.signal(15));
+  let code: number;
+  try {
+    code = (await handle.done).code;
+  } catch (e) {
+    const err = e as SandboxError;
+    code = err instanceof SandboxError ? err.exitCode : 125;
+    if (!reported) { report({ event: 'error', message: err.message, exitCode: code }); server.close(); return 125; }
+    for (const w of startWaiters.splice(0)) w({ ok: false, error: err.message, exitCode: code });
+  }
+  for (const w of startWaiters.splice(0)) w({ ok: false, error: `the container exited (${code}) before it started`, exitCode: code });
+  set({ status: 'stopped', exitCode: code });
+  await cleanup(h);
+  server.close();
+  return code;
+}
+
+const dir = process.argv[2];
+if (!dir) { process.stderr.write('usage: supervisor-main DIR\n'); process.exit(2); }
+main(dir).then((code) => { process.exitCode = code; }, (e: unknown) => {
+  process.stderr.write(`tssandbox oci supervisor: ${(e as Error)?.stack ?? String(e)}\n`);
+  report({ event: 'error', message: `supervise \`${dir}\`: ${(e as Error)?.message ?? String(e)}`, exitCode: 125 });
+  process.exitCode = 125;
+});
