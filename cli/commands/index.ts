@@ -13,6 +13,7 @@ const GROUPS: { load: () => Promise<{ register: Register }>; commands: readonly 
   { load: () => import('./scan.js'), commands: ['scan'] },
   { load: () => import('./selftest.js'), commands: ['selftest'] },
   { load: () => import('./audit.js'), commands: ['audit'] },
+  { load: () => import('./network.js'), commands: ['network', 'port'] },
   { load: () => import('./containers.js'), commands: ['ps', 'logs', 'inspect', 'stop', 'kill', 'rm', 'wait', 'exec', 'system'] },
 ];
 

@@ -1,8 +1,93 @@
-// sandbox/network/lab-join.ts — a container joins a lab network (parent, runtime process)
+// sandbox/network/lab-join.ts — a container joins a lab network: runtime pieces up, an address, a veth, /etc/hosts, the attach hook (parent, root)
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fail } from '../../common/errors.js';
-import type { OciSpec } from '../oci-spec.js';
+import { ANN, type OciSpec } from '../oci-spec.js';
 import type { NetContext } from './index.js';
+import {
+  ipBatch, members, netnsOf, netRunDir, numIp, parseSubnet, readNetwork, sh, teardown, uplinkName, hostTable, withLock,
+  type LabNetwork, type Member,
+} from './lab.js';
 
-export async function joinLab(_spec: OciSpec, _ctx: NetContext, _netnsFile: string, name: string): Promise<{ spec: OciSpec; hook: string[] }> {
-  fail('TSS_ENETWORK', 'run', `--network ${name}`, 'lab networks are not available yet');
+/** linkNet: the uplink's /30 in 100.64.0.0/10 (shared address space, never a lab subnet), from the network id */
+function linkNet(n: LabNetwork): { host: string; ns: string } {
+  const k = parseInt(createHash('sha256').update(n.id).digest('hex').slice(0, 8), 16) % (1 << 20);
+  const base = 100 * 2 ** 24 + 64 * 2 ** 16 + k * 4;
+  return { host: numIp(base + 1), ns: numIp(base + 2) };
+}
+
+/** writeProcInNs sets a per-namespace sysctl from inside the namespace (/proc/sys/net is the opener's) */
+function sysctlIn(nsPath: string | null, key: string, value: string, thing: string): void {
+  const script = `echo ${value} > /proc/sys/${key.replace(/\./g, '/')}`;
+  if (nsPath) sh('set up network', thing, 'nsenter', [`--net=${nsPath}`, 'sh', '-c', script]);
+  else sh('set up network', thing, 'sh', ['-c', script]);
+}
+
+/** ensureUp makes the network's namespace, bridge and (unless internal) uplink, once */
+function ensureUp(n: LabNetwork): void {
+  const ns = netnsOf(n.name);
+  if (existsSync(join(netRunDir(n.name), 'network.json'))) return;
+  try {
+    closeSync(openSync(ns, 'w', 0o600));
+    sh('set up network', n.name, 'unshare', [`--net=${ns}`, 'true']);
+    const { bits } = parseSubnet(n.subnet);
+    ipBatch('set up network', n.name, ns, ['link set lo up', 'link add br0 type bridge', `addr add ${n.gateway}/${bits} dev br0`, 'link set br0 up']);
+    if (!n.internal) {
+      const up = uplinkName(n), l = linkNet(n);
+      // made in tssandbox's own namespace with its peer already in the network's
+      ipBatch('set up network', n.name, null, [`link add ${up} type veth peer name up0 netns ${ns}`, `addr add ${l.host}/30 dev ${up}`, `link set ${up} up`]);
+      ipBatch('set up network', n.name, ns, [`addr add ${l.ns}/30 dev up0`, 'link set up0 up', `route add default via ${l.host}`]);
+      sysctlIn(ns, 'net.ipv4.ip_forward', '1', n.name);
+      sysctlIn(null, 'net.ipv4.ip_forward', '1', n.name);
+      sh('set up network', n.name, 'nsenter', [`--net=${ns}`, 'nft', '-f', '-'], `table ip tssandbox {\n chain post { type nat hook postrouting priority srcnat; policy accept; ip saddr ${n.subnet} oifname "up0" masquerade; }\n}\n`);
+      sh('set up network', n.name, 'nft', ['-f', '-'], `table ip ${hostTable(n)} {\n chain post { type nat hook postrouting priority srcnat; policy accept; ip saddr ${l.ns} oifname != "${up}" masquerade; }\n}\n`);
+    }
+    writeFileSync(join(netRunDir(n.name), 'network.json'), JSON.stringify(n));
+  } catch (e) {
+    writeFileSync(join(netRunDir(n.name), 'network.json'), JSON.stringify(n)); // so teardown knows what to remove
+    teardown(n.name);
+    throw e;
+  }
+}
+
+function allocate(n: LabNetwork, taken: readonly Member[]): string {
+  const { base, bits } = parseSubnet(n.subnet);
+  const used = new Set([n.gateway, ...taken.map((m) => m.ip)]);
+  for (let i = 2; i < 2 ** (32 - bits) - 1; i++) if (!used.has(numIp(base + i))) return numIp(base + i);
+  fail('TSS_ENETWORK', 'join network', n.name, `no free address left in ${n.subnet}`);
+}
+
+export async function joinLab(spec: OciSpec, ctx: NetContext, netnsFile: string, name: string): Promise<{ spec: OciSpec; hook: string[] }> {
+  const n = readNetwork(ctx.root, name);
+  const short = ctx.id.slice(0, 10);
+  const m = withLock(name, () => {
+    ensureUp(n);
+    const others = members(name);
+    if (others.some((o) => o.name === ctx.name)) fail('TSS_ENETWORK', 'join network', name, `a container named ${ctx.name} is on it`);
+    const me: Member = { id: ctx.id, name: ctx.name, ip: allocate(n, others), veth: `tv${short}`, stateDir: ctx.stateDir };
+    ipBatch('join network', name, netnsOf(name), [`link add ${me.veth} type veth peer name tc${short}`, `link set ${me.veth} master br0`, `link set ${me.veth} up`]);
+    mkdirSync(join(netRunDir(name), 'members'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(netRunDir(name), 'members', `${ctx.id}.json`), JSON.stringify(me));
+    writeFileSync(join(ctx.stateDir, 'lab.json'), JSON.stringify({ network: name, id: ctx.id, veth: me.veth }));
+    return { me, others };
+  });
+  const { bits } = parseSubnet(n.subnet);
+  // run by the launcher once the container's namespace exists: move the peer in, address it, route through the gateway
+  const hook = join(ctx.stateDir, 'net-up.sh');
+  writeFileSync(hook, [
+    '#!/bin/sh', 'set -e', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin',
+    `nsenter --net=${netnsOf(name)} ip link set tc${short} netns ${netnsFile}`,
+    `nsenter --net=${netnsFile} ip -batch - <<EOF`,
+    `link set tc${short} name eth0`, `addr add ${m.me.ip}/${bits} dev eth0`, 'link set eth0 up', `route add default via ${n.gateway}`, 'EOF', '',
+  ].join('\n'), { mode: 0o700 });
+  // /etc/hosts: the container's own name and address, then every member by name
+  const files = JSON.parse(spec.annotations[ANN.files] ?? '{}') as Record<string, string>;
+  const hostname = spec.hostname;
+  const lines = (files['/etc/hosts'] ?? '').split('\n').filter((l) => l && !l.startsWith('127.0.1.1\t'));
+  const own = `${m.me.ip}\t${hostname}${hostname !== ctx.name ? ` ${ctx.name}` : ''}`;
+  const peers = m.others.map((o) => `${o.ip}\t${o.name}`);
+  files['/etc/hosts'] = `${[...lines.slice(0, 2), own, ...peers, ...lines.slice(2)].join('\n')}\n`;
+  if (n.internal && !files['/etc/resolv.conf']?.trim().length) files['/etc/resolv.conf'] = '';
+  return { spec: { ...spec, annotations: { ...spec.annotations, [ANN.files]: JSON.stringify(files) } }, hook: ['/bin/sh', hook] };
 }
