@@ -1,15 +1,16 @@
-// image/scan/inventory.ts — installed packages from the stacked image: dpkg (status, status.d/), apk, rpm detection (CLI process)
+// image/scan/inventory.ts — installed packages from the stacked image: dpkg (status, status.d/), apk, rpm (CLI process)
 import { readFileSync } from 'node:fs';
 import { stanzas, type Ecosystem } from './package-index.js';
 import { stackedDir, stackedPath } from './walk.js';
+import { rpmInventory } from './rpm-db.js';
 
 export interface InstalledPackage {
   readonly ecosystem: Ecosystem;
   readonly name: string;
   readonly version: string;
-  /** source package (Debian) or origin (apk), for advisories keyed by source */
+  /** source package (Debian), origin (apk) or source rpm name (rpm), for advisories keyed by source */
   readonly source?: string;
-  /** dpkg Architecture / apk A: (absent when the database does not say) */
+  /** dpkg Architecture / apk A: / rpm ARCH (absent when the database does not say) */
   readonly arch?: string;
   /** database path and the index of the layer that holds it */
   readonly db: string;
@@ -19,6 +20,8 @@ export interface InstalledPackage {
 export interface Inventory {
   readonly packages: InstalledPackage[];
   readonly notes: string[];
+  /** package databases that could not be read (corrupt or hostile), each with the reason */
+  readonly problems: Array<{ db: string; layer: number; reason: string }>;
 }
 
 const read = (abs: string): string => { try { return readFileSync(abs, 'utf8'); } catch { return ''; } };
@@ -37,8 +40,6 @@ function dpkgStanzas(text: string, db: string, layer: number, requireInstalled: 
   }
   return out;
 }
-
-const RPM_DBS = ['var/lib/rpm/rpmdb.sqlite', 'usr/lib/sysimage/rpm/rpmdb.sqlite', 'var/lib/rpm/Packages', 'var/lib/rpm/Packages.db', 'usr/lib/sysimage/rpm/Packages.db'];
 
 /** inventory reads every package database found in the stacked image. */
 export function inventory(layers: readonly string[]): Inventory {
@@ -61,9 +62,10 @@ export function inventory(layers: readonly string[]): Inventory {
       if (name && version) packages.push({ ecosystem: 'apk', name, version, source: st.get('o') ?? name, ...(arch ? { arch } : {}), db: 'lib/apk/db/installed', layer: apk.layer });
     }
   }
-  const rpm = RPM_DBS.find((p) => stackedPath(layers, p)?.st.isFile());
-  if (rpm) notes.push(`rpm database found at /${rpm}: rpm inventory not supported yet; rpm packages were not checked`);
-  return { packages, notes };
+  const rpm = rpmInventory(layers);
+  packages.push(...rpm.packages);
+  notes.push(...rpm.notes);
+  return { packages, notes, problems: rpm.problems };
 }
 
 /** osRelease reads ID and VERSION_ID from etc/os-release (or usr/lib/os-release). */

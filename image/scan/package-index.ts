@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fail, errnoReason } from '../../common/errors.js';
 
-export type Ecosystem = 'deb' | 'apk';
+export type Ecosystem = 'deb' | 'apk' | 'rpm';
 
 export interface PackageIndex {
   readonly file: string;

@@ -3,6 +3,7 @@
 // NIST SP 800-190 §4.1.1: an image whose packages lag the distribution's index carries fixes it
 // lacks; lagging a security suite's index means a known, published vulnerability is unfixed.
 import { compareApk, compareDeb } from './version.js';
+import { compareRpm } from './rpm-version.js';
 import { readPackageIndex, type Ecosystem, type PackageIndex } from './package-index.js';
 import { inventory, osRelease, type InstalledPackage } from './inventory.js';
 import { endOfLife } from './eol.js';
@@ -17,7 +18,7 @@ export interface PackageScan {
   os?: { id: string; versionId: string; pretty: string };
 }
 
-export const COMPARE: Readonly<Record<Ecosystem, (a: string, b: string) => number>> = { deb: compareDeb, apk: compareApk };
+export const COMPARE: Readonly<Record<Ecosystem, (a: string, b: string) => number>> = { deb: compareDeb, apk: compareApk, rpm: compareRpm };
 
 /** scanPackages checks the stacked image's package databases and its os-release. */
 export async function scanPackages(layers: readonly string[], diffIds: readonly string[], opts: ScanOptions, now = new Date()): Promise<PackageScan> {
@@ -25,6 +26,9 @@ export async function scanPackages(layers: readonly string[], diffIds: readonly 
   const inv = inventory(layers);
   const notes = [...inv.notes];
   const add = (f: Omit<Finding, 'nist' | 'category'>): void => { findings.push({ ...f, category: 'vulnerabilities', nist: NIST_SECTION.vulnerabilities }); };
+
+  // an unreadable database hides its packages from every check below: that is itself a finding
+  for (const p of inv.problems) add({ rule: 'vuln.package-db-unreadable', severity: 'medium', layer: diffIds[p.layer]!, path: p.db, message: `${p.reason}; its packages were not checked` });
 
   const indexes: PackageIndex[] = (opts.packageIndexes ?? []).map((p) => readPackageIndex(p, COMPARE));
   for (const pkg of inv.packages) {

@@ -43,7 +43,7 @@ function lstatOrUndefined(p: string): Stats | undefined {
 /**
  * stackedPath finds rel in the stacked image (layers bottom first): the topmost layer holding it,
  * unless a layer above deleted it or one of its parents (whiteout). Symlinked parents are not
- * followed; package databases sit at fixed real paths.
+ * followed (the path is then absent); package databases sit at fixed real paths.
  */
 export function stackedPath(layers: readonly string[], rel: string): { abs: string; layer: number; st: Stats } | undefined {
   const parts = rel.split('/');
@@ -51,6 +51,9 @@ export function stackedPath(layers: readonly string[], rel: string): { abs: stri
     for (let k = 1; k < parts.length; k++) {
       const st = lstatOrUndefined(join(layers[i]!, ...parts.slice(0, k)));
       if (st && isWhiteout(st)) return undefined;
+      // a symlinked parent would be resolved by the HOST (an absolute target leaves the layer):
+      // such a path does not exist for the scanner
+      if (st?.isSymbolicLink()) return undefined;
     }
     const abs = join(layers[i]!, rel);
     const st = lstatOrUndefined(abs);

@@ -75,14 +75,16 @@ t.test('apk: installed db against an APKINDEX (plain and .tar.gz)', { skip }, as
   }
 });
 
-t.test('rpm database: detected and said unsupported; EOL from os-release', { skip }, async (t) => {
+t.test('rpm database: a garbage BerkeleyDB is a finding naming it; EOL from os-release', { skip }, async (t) => {
   const { store } = await storeWith(t, [{ tags: ['t/rpm:1'], config: { User: 'app' }, layers: [[
     { name: 'etc/os-release', data: 'ID="centos"\nVERSION_ID="7"\nPRETTY_NAME="CentOS Linux 7 (Core)"\n' },
     { name: 'var/lib/rpm/Packages', data: Buffer.alloc(4096, 1) },
   ]] }]);
   const r = await scanImage(store, 't/rpm:1', { clamscan: false });
-  t.match(r.notes.join('\n'), /rpm inventory not supported yet/);
-  t.same(vulns(r.findings, true), ['vuln.distro-eol high CentOS Linux 7 (Core) reached end of life on 2024-06-30 (built-in); it gets no security updates']);
+  const bad = r.findings.find((f) => f.rule === 'vuln.package-db-unreadable');
+  t.match(bad?.message, /^read package database `var\/lib\/rpm\/Packages`: not a BerkeleyDB hash database/);
+  t.equal(bad?.path, 'var/lib/rpm/Packages');
+  t.match(vulns(r.findings, true), ['vuln.distro-eol high CentOS Linux 7 (Core) reached end of life on 2024-06-30 (built-in); it gets no security updates', /^vuln.package-db-unreadable medium/]);
 });
 
 t.test('end-of-life table and distro-info', async (t) => {
