@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 import { fail, SandboxError } from '../common/errors.js';
 import { createCgroupManager } from '../sandbox/cgroups/index.js';
 import { allocateIdRange } from '../sandbox/idrange.js';
@@ -18,6 +18,7 @@ import { ANN } from '../sandbox/oci-spec.js';
 import { PACKAGE_ROOT, runRoot } from '../sandbox/paths.js';
 import { readConfig, toSpec } from './config.js';
 import { writeOciHandoff } from './handoff.js';
+import { overlayParts } from './rootfs.js';
 import { compileBundleSeccomp, resolvePolicy } from './policy.js';
 import { checkId, containerDir, OCI_VERSION, recordFile, writeRecord } from './state.js';
 
@@ -74,6 +75,7 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
     },
     annotations: { ...annotations, [ANN.profile]: strictest.name, [ANN.devices]: strictest.devices.join(',') },
   };
+  const withLayers = (l: readonly string[]) => ({ ...spec, annotations: { ...spec.annotations, [ANN.layers]: JSON.stringify(l) } });
 
   const dir = containerDir(o.stateRoot, id);
   const cleanup: (() => void)[] = [];
@@ -88,6 +90,7 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
     // ids: the bundle's mappings (its rootfs is already owned by them), or a range of ours and an
     // idmapped root — tssandbox never runs a container as host root, whatever the bundle says
     let uidMap: IdMap[], gidMap: IdMap[], idmap: boolean, slotFile: string | undefined;
+    let layers: readonly string[] | null = null;
     if (config.linux?.uidMappings?.length) {
       uidMap = toMaps(config.linux.uidMappings);
       gidMap = toMaps(config.linux.gidMappings ?? config.linux.uidMappings);
@@ -98,6 +101,7 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
       cleanup.push(() => ids.release());
       uidMap = gidMap = [{ inside: 0, outside: ids.base, count: ids.size }];
       idmap = true;
+      layers = overlayParts(rootPath)?.layers ?? null;
     }
     const rootUid = hostOf(uidMap, 0, 'uid 0'), rootGid = hostOf(gidMap, 0, 'gid 0');
     const r = spec.linux.resources;
@@ -111,13 +115,23 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
     cleanup.push(() => { cg.killAll(); cg.remove(); });
     for (const w of cg.warnings) o.note(w);
     chownSync(join(stage, 'root'), rootUid, rootGid);
+    if (layers) {
+      // an overlay's parts become idmapped layers under an upper of ours (oci/rootfs.ts)
+      for (let i = 0; i < layers.length; i++) mkdirSync(join(stage, 'l', String(i)), { recursive: true, mode: 0o700 });
+      mkdirSync(join(stage, 'rw', 'work'), { recursive: true, mode: 0o700 });
+      mkdirSync(join(stage, 'rw', 'upper'), { mode: 0o755 });
+      chownSync(join(stage, 'rw', 'upper'), rootUid, rootGid);
+      o.note(`root ${rootPath} is an overlay: its layers are shown idmapped under a per-container upper (writes are not seen by the caller)`);
+    }
     const [node, ...tighter] = policy.filters;
-    const planned = planLaunch(spec, { stateDir: stage, rwDir: join(stage, 'rw'), idBase: rootUid, idCount: 65536, cgroupProcs: cg.procsFiles, seccomp: tighter.length ? tighter[tighter.length - 1]! : node ?? null });
+    const planned = planLaunch(layers ? withLayers(layers) : spec, { stateDir: stage, rwDir: join(stage, 'rw'), idBase: rootUid, idCount: 65536, cgroupProcs: cg.procsFiles, seccomp: tighter.length ? tighter[tighter.length - 1]! : node ?? null });
     const before = [...(bundleFilter ? [bundleFilter] : []), ...(tighter.length && node ? [node] : [])];
+    // a file bind's parent may be missing from the image (podman's /run/.containerenv)
+    const setup = planned.setup.flatMap((op) => (op.op === 'mkfile' && posix.dirname(op.path) !== '/' ? [{ op: 'mkdir' as const, path: posix.dirname(op.path) }, op] : [op]));
     const plan: LaunchPlan = {
-      ...planned, uidMap, gidMap, rootUid, rootGid,
+      ...planned, setup, uidMap, gidMap, rootUid, rootGid,
       noNewPrivileges: planned.noNewPrivileges || before.length > 0,
-      rootDir: { path: rootPath, idmap },
+      ...(layers ? {} : { rootDir: { path: rootPath, idmap } }),
       gate: true,
       inheritStdio: !spec.process.terminal,
       ...(spec.process.terminal && o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
