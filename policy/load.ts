@@ -29,6 +29,10 @@ function locate(nameOrPath: string, from?: string): { file: string; display: str
   if (/^[a-z][a-z0-9-]*$/.test(nameOrPath) && existsSync(resolve(PROFILES_DIR, `${nameOrPath}.yaml`))) {
     return { file: resolve(PROFILES_DIR, `${nameOrPath}.yaml`), display: `profiles/${nameOrPath}.yaml`, builtin: true };
   }
+  // the built-in floor layers (`extends: base/always.yaml`) by name, so a profile anywhere can stand on them
+  if (/^base\/[a-z][a-z0-9-]*\.yaml$/.test(nameOrPath) && existsSync(resolve(PROFILES_DIR, nameOrPath)) && !existsSync(resolve(from ?? process.cwd(), nameOrPath))) {
+    return { file: resolve(PROFILES_DIR, nameOrPath), display: `profiles/${nameOrPath}`, builtin: true };
+  }
   const file = isAbsolute(nameOrPath) ? nameOrPath : resolve(from ?? process.cwd(), nameOrPath);
   // built-in layers (profiles/base/…) are named the same whatever the cwd
   const inBuiltin = relative(PROFILES_DIR, file);

@@ -48,13 +48,38 @@ export function register(program: Command): void {
     .option('--arch <arch>', 'ABI (x86_64, i386, x32, aarch64)').action((profile: string, syscall: string, args: string[], o: { arch?: string }) => {
       process.stdout.write(`${explain(seccompOf(profile), syscall, args, o.arch as never).text}\n`);
     });
-  policy.command('test <profile> <cases>').description('check a YAML list of {syscall, args, expect} cases; exit 1 on a mismatch')
-    .option('--arch <arch>', 'host ABI').action((profile: string, cases: string, o: { arch?: string }) => {
+  policy.command('test <profile> [cases]').description('check a YAML list of {syscall, args, expect} cases, or --replay an audit log; exit 1 on a mismatch or a denial')
+    .option('--arch <arch>', 'host ABI').option('--replay <log>', 'decide every syscall of an audit log under PROFILE and list what it would deny')
+    .action(async (profile: string, cases: string | undefined, o: { arch?: string; replay?: string }) => {
+      if (!cases && !o.replay) throw new SandboxError('TSS_EUSAGE', 'policy test: give a CASES file or --replay AUDIT.log', { exitCode: 2 });
+      if (o.replay) {
+        const { replay, formatDenial } = await import('../../policy/replay.js');
+        const r = replay(seccompOf(profile), o.replay);
+        for (const d of r.denials) process.stdout.write(`${formatDenial(d)}\n`);
+        const n = r.denials.reduce((a, d) => a + d.count, 0);
+        process.stdout.write(`${o.replay}: ${r.checked} syscall line(s) replayed, ${n} would be denied (${r.denials.length} distinct)${r.alreadyDenied ? `, ${r.alreadyDenied} denied while recording (not replayed)` : ''}${r.unknown ? `, ${r.unknown} naming syscalls this ABI lacks` : ''}${r.malformed ? `, ${r.malformed} malformed line(s) skipped` : ''}\n`);
+        if (r.denials.length) process.exitCode = 1;
+      }
+      if (!cases) return;
       const results = runCases(seccompOf(profile), cases, archOpt(o.arch) ?? hostArch());
       for (const r of results) process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${cases}:${r.line ?? '?'} ${r.text}\n`);
       const bad = results.filter((r) => !r.ok).length;
       process.stdout.write(`${results.length - bad} passed, ${bad} failed\n`);
       if (bad) process.exitCode = 1;
+    });
+  policy.command('learn <logs...>').description('write a minimal profile from audit logs recorded under the learn profile')
+    .requiredOption('-o, --output <file>', 'the profile to write').option('--extends <profile>', 'the floor the profile stands on', 'base/always.yaml')
+    .action(async (logs: string[], o: { output: string; extends: string }) => {
+      const { learn, renderProfile } = await import('../../policy/learn.js');
+      const l = learn(logs);
+      const text = renderProfile(l, { sources: logs, extendsBase: o.extends });
+      const tmp = `${o.output}.tmp-${process.pid}`;
+      writeFileSync(tmp, text);
+      // the written profile must load, or nothing is left behind
+      try { loadProfile(tmp); } catch (e) { (await import('node:fs')).rmSync(tmp, { force: true }); throw e; }
+      (await import('node:fs')).renameSync(tmp, o.output);
+      for (const n of l.notes.slice(0, 20)) process.stderr.write(`note: ${n}\n`);
+      process.stdout.write(`${o.output}: ${l.syscalls.size} syscalls allowed from ${l.events} events${l.denied.size ? `, ${l.denied.size} denied syscall(s) left denied` : ''}\n`);
     });
   policy.command('diff <a> <b>').description('syscalls (and argument values) that A and B decide differently; exit 1 when any')
     .option('--arch <arch>', 'host ABI').action((a: string, b: string, o: { arch?: string }) => {
