@@ -79,7 +79,8 @@ export async function joinLab(spec: OciSpec, ctx: NetContext, netnsFile: string,
     '#!/bin/sh', 'set -e', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin',
     `nsenter --net=${netnsOf(name)} ip link set tc${short} netns ${netnsFile}`,
     `nsenter --net=${netnsFile} ip -batch - <<EOF`,
-    `link set tc${short} name eth0`, `addr add ${m.me.ip}/${bits} dev eth0`, 'link set eth0 up', `route add default via ${n.gateway}`, 'EOF', '',
+    // an internal network has no default route (docker's rule): traffic elsewhere fails at once, not by a timeout
+    `link set tc${short} name eth0`, `addr add ${m.me.ip}/${bits} dev eth0`, 'link set eth0 up', ...(n.internal ? [] : [`route add default via ${n.gateway}`]), 'EOF', '',
   ].join('\n'), { mode: 0o700 });
   // /etc/hosts: the container's own name and address, then every member by name
   const files = JSON.parse(spec.annotations[ANN.files] ?? '{}') as Record<string, string>;
