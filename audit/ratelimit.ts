@@ -10,12 +10,14 @@ export interface ShapeInput {
   readonly syscall: { readonly name: string; readonly args?: readonly unknown[]; readonly errno?: string | number };
   readonly decision: { readonly action: string; readonly rule?: string };
   readonly resource?: { readonly path?: string; readonly sockaddr?: string };
+  /** execve's argv is an argument too: busybox sh runs every applet as /proc/self/exe, told apart only by argv */
+  readonly proc?: { readonly argv?: readonly string[] };
 }
 
-/** shapeKey: syscall name, decoded args, errno, decision action and rule, path and peer */
+/** shapeKey: syscall name, decoded args, errno, decision action and rule, path and peer, argv */
 export function shapeKey(e: ShapeInput): string {
   return JSON.stringify([e.syscall.name, e.syscall.args ?? null, e.syscall.errno ?? null, e.decision.action,
-    e.decision.rule ?? null, e.resource?.path ?? null, e.resource?.sockaddr ?? null]);
+    e.decision.rule ?? null, e.resource?.path ?? null, e.resource?.sockaddr ?? null, e.proc?.argv ?? null]);
 }
 
 export interface DroppedSummary {

@@ -6,6 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import { SandboxError } from '../common/errors.js';
 import { LAUNCHER_PATH } from './paths.js';
 import { encodePlan, type LaunchPlan } from './plan.js';
+import { closeFd, recvFd, socketPair } from './notify/sys.js';
 
 export interface LaunchEvents {
   /** the payload's host pid, once it exists (before it execs) */
@@ -14,6 +15,8 @@ export interface LaunchEvents {
   onStarted?(): void;
   /** OCI create: set up and waiting for start() (plan.gate) */
   onCreated?(): void;
+  /** supervised run: the seccomp listener fd (the filter's last record gets NEW_LISTENER); the callee owns it */
+  onListener?(fd: number): void;
 }
 
 export interface LaunchResult {
@@ -45,9 +48,17 @@ export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, st
   extra: readonly (readonly string[])[] = []): LaunchHandle {
   if (!existsSync(LAUNCHER_PATH)) throw new SandboxError('TSS_ENATIVE', `run \`${LAUNCHER_PATH}\`: the native launcher is not built (run npm run build)`);
   const enc = encodePlan(plan);
+  // supervised: the launcher passes the listener back by SCM_RIGHTS on its fd 6 (native/launcher/main.c)
+  const sock = ev.onListener ? socketPair() : undefined;
+  if (sock) extra = [...extra, ['notify-listener']];
   const bytes = Buffer.concat([enc.bytes, ...extra.map((r) => Buffer.from(`${r.join('\0')}\0\0`))]);
   const steps = [...enc.steps, ...extra.map((r) => r.join(' '))];
-  const child = spawn(LAUNCHER_PATH, [], { stdio: [...stdio, 'pipe', 'pipe', 'pipe'] });
+  let child;
+  try {
+    child = spawn(LAUNCHER_PATH, [], { stdio: [...stdio, 'pipe', 'pipe', 'pipe', ...(sock ? [sock[1]] : [])] });
+  } finally {
+    if (sock) closeFd(sock[1]);
+  }
   const control = (child.stdio as unknown as Writable[])[5]!;
   control.on('error', () => { /* the launcher exited; nothing left to signal */ });
   (child.stdio[3] as Writable).on('error', () => {});
@@ -61,6 +72,7 @@ export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, st
     try { s = JSON.parse(l) as StatusLine; } catch { return; }
     if (s.event === 'pid' && s.pid) { pid = s.pid; ev.onPid?.(s.pid); }
     else if (s.event === 'started') ev.onStarted?.();
+    else if (s.event === 'listener' && sock && sock[0] >= 0) { const fd = recvFd(sock[0]); closeFd(sock[0]); sock[0] = -1; if (fd >= 0) ev.onListener?.(fd); }
     else if (s.event === 'created') ev.onCreated?.();
     else if (s.event === 'exit') exit = { code: s.code ?? 125, ...(s.signal ? { signal: s.signal } : {}) };
     else if (s.event === 'error') failure = stepError(s, steps, what);
@@ -68,6 +80,7 @@ export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, st
   const done = new Promise<LaunchResult>((resolve, reject) => {
     child.on('error', (e) => reject(new SandboxError('TSS_ENATIVE', `run \`${LAUNCHER_PATH}\`: ${e.message}`, { cause: e })));
     child.on('close', (code, sig) => {
+      if (sock && sock[0] >= 0) { closeFd(sock[0]); sock[0] = -1; }
       if (failure) {
         reject(failure);
         return;

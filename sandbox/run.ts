@@ -29,6 +29,7 @@ import { dataRoot, DEMO_REF, DEMO_TAR, PACKAGE_ROOT, runRoot } from './paths.js'
 import { writeHandoff } from './handoff.js';
 import { containerName, ensureNameFree } from './names.js';
 import { reapStale } from './stale.js';
+import type { Supervision } from './notify/index.js';
 import { prepareNetwork, startPorts } from './network/index.js';
 
 export interface RunResult { readonly id: string; readonly code: number; readonly oomKilled: boolean; readonly timedOut: boolean }
@@ -88,6 +89,8 @@ export interface Prepared {
   readonly config: ContainerConfig;
   readonly cg: CgroupHandle;
   readonly timeout?: number;
+  /** a supervised profile: the notify filter and the audit session opener (sandbox/notify/) */
+  readonly supervision?: Supervision;
   /** run every cleanup step registered so far, newest first; idempotent */
   undo(): void;
   /** add a cleanup step */
@@ -160,11 +163,14 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
     cleanup.push(() => { cg.killAll(); cg.remove(); });
     for (const w of cg.warnings) warn(w);
 
-    const plan = planLaunch(spec, { stateDir, rwDir, idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp, ...net.host });
+    // a supervised profile routes its audited families and recorded denials to the notify supervisor;
+    // exec.json keeps the plain filter: an exec'd process has no listener of its own (not audited)
+    const supervision = override === undefined ? await (await import('./notify/index.js')).prepareSupervision(profile, filter?.digest, root, { id, name, image: o.image, imageDigest: image.id }, stateDir) : undefined;
+    const plan = planLaunch(spec, { stateDir, rwDir, idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp: supervision?.bytes ?? seccomp, ...net.host });
     // exec joins this container later with the same ids, cgroups and filter bytes (sandbox/exec.ts)
     writeFileSync(join(stateDir, 'exec.json'), JSON.stringify({ idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp: seccomp?.toString('hex') ?? null }), { mode: 0o600 });
     const timeout = spec.annotations[ANN.timeout] ? Number(spec.annotations[ANN.timeout]) : undefined;
-    return { id, name, root, run, stateDir, ctrDir, slotFile, plan, config, cg, ...(timeout ? { timeout } : {}), undo, push: (f) => cleanup.push(f), keepRecord: () => { keep = true; } };
+    return { id, name, root, run, stateDir, ctrDir, slotFile, plan, config, cg, ...(timeout ? { timeout } : {}), ...(supervision ? { supervision } : {}), undo, push: (f) => cleanup.push(f), keepRecord: () => { keep = true; } };
   } catch (e) {
     undo();
     throw e;
@@ -194,7 +200,15 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
     // published ports are bound before the payload exists; the proxy enters its namespace once it does
     const proxy = await startPorts(p.config.spec, p.stateDir, p.ctrDir, o.image);
     if (proxy) p.push(() => proxy.stop());
-    const handle = launch(p.plan, o.image, { onPid: (pid) => { proxy?.go(); sup.running(pid); } });
+    // supervised: this process answers the container's notifications and writes its audit log
+    const kill = { now: () => {} };
+    const audit = p.supervision?.open(p.ctrDir, () => kill.now());
+    let payloadPid: number | undefined;
+    const handle = launch(p.plan, o.image, {
+      onPid: (pid) => { payloadPid = pid; proxy?.go(); sup.running(pid); },
+      ...(audit ? { onListener: (fd: number) => audit.listener(fd), onStarted: () => audit.started(payloadPid) } : {}),
+    });
+    kill.now = () => handle.signal(9);
     sup.attach(handle, p.timeout);
     const forward = (sig: NodeJS.Signals) => handle.signal(constants.signals[sig] ?? 15);
     for (const s of SIGNALS) process.on(s, forward);
@@ -204,11 +218,13 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
       const code = oomKilled && res.signal === 9 ? 137 : res.code;
       // keep the record (ps -a) unless --rm: from here it is a finished container, not a half-made one
       if (!o.rm) p.keepRecord();
+      await audit?.exited(code, res.signal, oomKilled);
       const st = sup.exited(code, oomKilled);
       if (sup.timedOut) warn(`container ${name} ran past --timeout ${p.timeout}s and was killed (SIGKILL)`);
       return { id, code, oomKilled: st.oomKilled ?? false, timedOut: sup.timedOut };
     } finally {
       for (const s of SIGNALS) process.off(s, forward);
+      audit?.close();
       p.undo();
       sup.done();
     }

@@ -7,7 +7,7 @@
 // the payload started (or the step that failed), serves the control socket, records the exit and
 // cleans up. If it dies, the launcher dies by PDEATHSIG and takes the container with it; the next
 // command's reapStale records "supervisor died" and removes what is left.
-import { closeSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { SandboxError } from '../common/errors.js';
 import { lockPath, logPath, recordDir, socketPath } from './containers.js';
 import { readHandoff, type Handoff } from './handoff.js';
@@ -50,12 +50,24 @@ async function main(stateDir: string): Promise<number> {
   if (!holdLock(lockPath(stateDir))) { report({ event: 'error', message: `supervise \`${h.id.slice(0, 12)}\`: another supervisor holds it`, exitCode: 125 }); return 125; }
   const sup = new Supervisor(h.root, h.id, h.stopSignal);
   const log = new LogWriter(logPath(h.root, h.id));
+  // supervised (prepare wrote notify.json): this process answers the notifications and writes the audit log
+  const notify = existsSync(`${stateDir}/notify.json`) ? await import('./notify/index.js') : undefined;
+  const killer = { now: () => {} };
+  const audit = notify?.openSessionFromState(stateDir, recordDir(h.root, h.id), () => killer.now()) ?? undefined;
+  let payloadPid: number | undefined;
   let handle;
   try {
     // published ports are bound before the payload exists (a busy port fails the run); the proxy enters the namespace on onPid
     proxy = await startPorts(JSON.parse(readFileSync(`${recordDir(h.root, h.id)}/config.json`, 'utf8')).spec, h.stateDir, recordDir(h.root, h.id), h.what);
-    handle = launch(h.plan, h.what, { onPid: (pid) => { proxy?.go(); sup.running(pid); }, onStarted: () => report({ event: 'started' }) }, ['ignore', 'pipe', 'pipe']);
+    handle = launch(h.plan, h.what, {
+      onPid: (pid) => { payloadPid = pid; proxy?.go(); sup.running(pid); },
+      onStarted: () => { audit?.started(payloadPid); report({ event: 'started' }); },
+      ...(audit ? { onListener: (fd: number) => audit.listener(fd) } : {}),
+    }, ['ignore', 'pipe', 'pipe']);
+    const launched = handle;
+    killer.now = () => launched.signal(9);
   } catch (e) {
+    audit?.close();
     await cleanup(h, true);
     report({ event: 'error', message: (e as Error).message, exitCode: e instanceof SandboxError ? e.exitCode : 125 });
     return 125;
@@ -75,6 +87,7 @@ async function main(stateDir: string): Promise<number> {
     await drained;
     log.close();
     const oom = await oomKilled(h);
+    await audit?.exited(res.code, res.signal, oom);
     sup.exited(oom && res.signal === 9 ? 137 : res.code, oom);
     await cleanup(h, h.rm);
     sup.done();
@@ -82,6 +95,7 @@ async function main(stateDir: string): Promise<number> {
   } catch (e) {
     // the launch failed at a named step: nothing of the container may remain
     log.close();
+    audit?.close();
     await cleanup(h, true);
     report({ event: 'error', message: (e as Error).message, exitCode: e instanceof SandboxError ? e.exitCode : 125 });
     sup.done();

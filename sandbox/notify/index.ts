@@ -1,0 +1,41 @@
+// sandbox/notify/index.ts — the run path's entry to the supervisor: the supervised filter, its session file, the audit session (parent and supervisor processes)
+//
+// run.ts loads this module only for a supervised profile (`supervisor: { mode: notify }`), so an
+// unsupervised run pays nothing for it.
+import type { ContainerRef } from '../../audit/events.js';
+import type { Profile } from '../../policy/types.js';
+import { readSession, supervisedFilter, wantsSupervisor, writeSession, type SupervisedFilter } from './plan.js';
+import { AuditSession } from './session.js';
+
+export { AuditSession } from './session.js';
+export { wantsSupervisor } from './plan.js';
+
+export interface Supervision {
+  /** the filter bytes the launcher installs (with NEW_LISTENER) */
+  readonly bytes: Buffer;
+  readonly filter: SupervisedFilter;
+  readonly container: ContainerRef;
+  /** open the container's audit log (ROOT/containers/<id>/audit.ndjson) and its notify loop */
+  open(ctrDir: string, kill: () => void): AuditSession;
+}
+
+/**
+ * prepareSupervision: for a profile whose supervisor mode is notify, the rewritten filter and what
+ * the (foreground or detached) supervisor needs; undefined when the profile is not supervised.
+ * `TSSANDBOX_SUPERVISOR=off` runs the plain filter (debugging; nothing is audited then).
+ */
+export async function prepareSupervision(profile: Profile, plainDigest: string | undefined, root: string, container: ContainerRef, stateDir: string): Promise<Supervision | undefined> {
+  if (!plainDigest || !wantsSupervisor(profile) || process.env.TSSANDBOX_SUPERVISOR === 'off') return undefined;
+  const { join } = await import('node:path');
+  const filter = await supervisedFilter(profile, plainDigest, join(root, 'cache', 'profiles'));
+  const ref: ContainerRef = { ...container, profile: profile.name, policyDigest: filter.digest };
+  writeSession(stateDir, { ...filter, container: ref } as SupervisedFilter);
+  return { bytes: filter.bytes, filter, container: ref, open: (ctrDir, kill) => new AuditSession({ ctrDir, container: ref, filter, kill }) };
+}
+
+/** openSessionFromState: the detached supervisor's side — the session file prepare wrote, or null when unsupervised */
+export function openSessionFromState(stateDir: string, ctrDir: string, kill: () => void): AuditSession | null {
+  const s = readSession(stateDir) as (Omit<SupervisedFilter, 'bytes'> & { container?: ContainerRef }) | null;
+  if (!s?.container) return null;
+  return new AuditSession({ ctrDir, container: s.container, filter: s, kill });
+}
