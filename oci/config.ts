@@ -78,6 +78,8 @@ export interface Translated {
   readonly spec: OciSpec;
   /** root.path made absolute against the bundle */
   readonly rootPath: string;
+  /** a network namespace to join (the pod's) */
+  readonly netnsPath?: string;
   /** what was left out, one line each (written to the log) */
   readonly notes: readonly string[];
 }
@@ -86,7 +88,9 @@ export interface Translated {
 export function toSpec(c: OciConfig, bundle: string): Translated {
   const notes: string[] = [];
   const rootPath = isAbsolute(c.root.path) ? c.root.path : join(bundle, c.root.path);
+  let netnsPath: string | undefined;
   for (const ns of c.linux?.namespaces ?? []) {
+    if (ns.type === 'network' && ns.path) { netnsPath = ns.path; continue; }
     if (ns.path) fail('TSS_EUSAGE', 'create', `${ns.type} namespace ${ns.path}`, 'joining an existing namespace is not supported yet');
     if (!ALWAYS_NEW.has(ns.type) && ns.type !== 'network' && ns.type !== 'time') fail('TSS_EUSAGE', 'create', ns.type, 'unknown namespace type');
   }
@@ -131,7 +135,8 @@ export function toSpec(c: OciConfig, bundle: string): Translated {
     hostname: c.hostname ?? '',
     mounts,
     linux: {
-      namespaces: (c.linux?.namespaces ?? []).map((n) => ({ type: n.type })),
+      // a joined network namespace is the launcher's `netnsjoin`: no new one on top of it
+      namespaces: (c.linux?.namespaces ?? []).filter((n) => !(n.type === 'network' && n.path)).map((n) => ({ type: n.type })),
       maskedPaths: c.linux?.maskedPaths ?? [],
       readonlyPaths: c.linux?.readonlyPaths ?? [],
       resources: {
@@ -147,5 +152,5 @@ export function toSpec(c: OciConfig, bundle: string): Translated {
   if (p.oomScoreAdj !== undefined) notes.push('process.oomScoreAdj is not applied');
   if (c.linux?.sysctl && Object.keys(c.linux.sysctl).length) notes.push(`linux.sysctl is not applied (${Object.keys(c.linux.sysctl).join(', ')})`);
   if (c.hooks && Object.values(c.hooks).some((h) => h.length)) fail('TSS_EUSAGE', 'create', 'hooks', 'OCI hooks are not supported yet');
-  return { spec, rootPath, notes };
+  return { spec, rootPath, notes, ...(netnsPath ? { netnsPath } : {}) };
 }

@@ -50,7 +50,7 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
   const bundle = resolve(o.bundle);
   if (existsSync(recordFile(o.stateRoot, id))) fail('TSS_ECONTAINER', 'create', id, 'container with the given ID already exists');
   const config = readConfig(bundle);
-  const { spec: base, rootPath, notes } = toSpec(config, bundle);
+  const { spec: base, rootPath, notes, netnsPath } = toSpec(config, bundle);
   for (const n of notes) o.note(n);
   try { if (!statSync(rootPath).isDirectory()) fail('TSS_EUSAGE', 'create', rootPath, 'root.path is not a directory'); } catch (e) { if (e instanceof SandboxError) throw e; fail('TSS_EUSAGE', 'create', rootPath, 'root.path does not exist'); }
   // the bundle's annotations are the pod's: none of them may name our own internal keys
@@ -130,6 +130,7 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
     const setup = planned.setup.flatMap((op) => (op.op === 'mkfile' && posix.dirname(op.path) !== '/' ? [{ op: 'mkdir' as const, path: posix.dirname(op.path) }, op] : [op]));
     const plan: LaunchPlan = {
       ...planned, setup, uidMap, gidMap, rootUid, rootGid,
+      ...(netnsPath ? { netnsJoin: netnsPath } : {}),
       noNewPrivileges: planned.noNewPrivileges || before.length > 0,
       ...(layers ? {} : { rootDir: { path: rootPath, idmap } }),
       gate: true,

@@ -64,6 +64,8 @@ export interface LaunchPlan {
   readonly inheritStdio?: boolean;
   /** OCI --console-socket: where the pty master goes */
   readonly consoleSocket?: string;
+  /** OCI mode: a network namespace to join (a pod's), before the user namespace is made; network must be 'host' */
+  readonly netnsJoin?: string;
   /** OCI mode: filters installed BEFORE `seccomp` (the bundle's own), stacked by the kernel */
   readonly seccompBefore?: readonly Buffer[];
 }
@@ -81,6 +83,7 @@ export function encodePlan(plan: LaunchPlan): { bytes: Buffer; steps: string[] }
   for (const m of plan.gidMap) add('gidmap', m.inside, m.outside, m.count);
   add('idmapbase', plan.rootUid, plan.rootGid);
   add('netns', plan.network);
+  if (plan.netnsJoin) add('netnsjoin', plan.netnsJoin);
   if (plan.netnsFile) add('netnsfile', plan.netnsFile);
   if (plan.netHook?.length) add('nethook', ...plan.netHook);
   for (const f of plan.cgroupProcs) add('cgroup', f);

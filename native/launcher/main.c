@@ -53,7 +53,50 @@ static int recv_fd(int sock) {
 /* The child's end of the OCI start gate (a socketpair): it says 'r' when set up, then waits. */
 int g_start_fd = -1;
 
+static const struct plan *g_plan;
+
+/* find_exec: the payload must exist before `create` says created (runc looks it up there, and
+ * podman maps "executable file not found" at create to 127). Looked up inside the container, on its
+ * PATH, the way exec_payload (child.c) will; execve itself still decides. */
+static void find_exec(void) {
+  const struct op *a = plan_find(g_plan, "argv");
+  if (!a || a->nfields < 2) return;
+  const char *cmd = a->f[1];
+  if (strchr(cmd, '/')) { if (access(cmd, F_OK) < 0) die_msg("execve", errno, cmd); return; }
+  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (int i = 0; i < g_plan->nops; i++) {
+    const struct op *e = &g_plan->ops[i];
+    if (!strcmp(e->f[0], "env") && e->nfields == 2 && !strncmp(e->f[1], "PATH=", 5)) path = e->f[1] + 5;
+  }
+  char buf[4096];
+  for (const char *d = path; d && *d;) {
+    const char *c = strchr(d, ':');
+    int l = c ? (int)(c - d) : (int)strlen(d);
+    snprintf(buf, sizeof buf, "%.*s/%s", l, l ? d : ".", cmd);
+    if (access(buf, F_OK) == 0) return;
+    d = c ? c + 1 : NULL;
+  }
+  die_msg("execve", ENOENT, cmd);
+}
+
+/* join_netns: `netnsjoin PATH` — a pod's network namespace (podman, the CRI), joined by the launcher
+ * itself before the user namespace is made, so the helper and the payload inherit it and the plan
+ * asks for no new one. It stays owned by its maker's user namespace: the container has no
+ * capability over it. The file must really be a namespace (nsfs). */
+static void join_netns(const struct plan *p) {
+  const struct op *op = plan_find(p, "netnsjoin");
+  if (!op) return;
+  if (op->nfields != 2) die_step(op, EINVAL, "netnsjoin");
+  int fd = open(op->f[1], O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die_step(op, errno, op->f[1]);
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC) die_step(op, EXDEV, op->f[1]);
+  if (setns(fd, CLONE_NEWNET) < 0) die_step(op, errno, op->f[1]);
+  close(fd);
+}
+
 void child_wait_start(int fd) {
+  find_exec();
   char c = 'r';
   if (write(fd, &c, 1) != 1) die_msg("start", errno, "tell the launcher the container is created");
   if (read(fd, &c, 1) != 1) die_msg("start", ECANCELED, "the container was deleted before start");
@@ -134,6 +177,8 @@ int main(void) {
   int supervised = plan_find(&plan, "notify-listener") != NULL;
   if (!supervised) close(LISTENER_FD);
 
+  g_plan = &plan;
+  join_netns(&plan);
   struct nsfds ns;
   userns_create(&plan, &ns);
 
