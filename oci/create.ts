@@ -61,8 +61,15 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
   const caps = base.process.capabilities.bounding.filter(allowed);
   const bundleFilter = await compileBundleSeccomp(config.linux?.seccomp, caps);
   const strictest = policy.profiles[policy.profiles.length - 1]!;
+  // the network: no namespace in the bundle is the host's; a joined one is the pod's managed network
+  const nets = config.linux?.namespaces?.filter((n) => n.type === 'network') ?? [];
+  for (const p of policy.profiles) {
+    if (!nets.length && p.network !== 'host' && !p.loosen.networkHost) fail('TSS_EREFUSED', 'create', id, `profile ${p.name} refuses the host's network (the bundle has no network namespace)`);
+    if (nets.some((n) => n.path) && !p.loosen.networkLab && !p.loosen.networkHost) fail('TSS_EREFUSED', 'create', id, `profile ${p.name} refuses a shared network namespace (run with --network none)`);
+  }
   const spec = {
     ...base,
+    root: { ...base.root, readonly: base.root.readonly || policy.profiles.some((p) => p.rootfs.readOnly) },
     process: {
       ...base.process,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
