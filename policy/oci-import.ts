@@ -14,6 +14,7 @@
 //   2. an `int`/`unsigned int` argument is compared on its low 32 bits (what the kernel reads),
 //      where libseccomp compares all 64 — `socket(0x1_0000_0028)` is AF_VSOCK, not "> 40".
 import { argTypes, capabilityName, errnoName, isKnownSyscall, type Arch } from '../abi/index.js';
+import { z } from 'zod';
 import { fail } from '../common/errors.js';
 
 /** Docker's 14 default capabilities (moby oci/caps/defaults.go). */
@@ -57,15 +58,40 @@ const ABIS_OF_HOST: Record<string, Arch[]> = { amd64: ['x86_64', 'i386', 'x32'],
 const SCMP_ARCH: Record<string, Arch> = { SCMP_ARCH_X86_64: 'x86_64', SCMP_ARCH_X86: 'i386', SCMP_ARCH_X32: 'x32', SCMP_ARCH_AARCH64: 'aarch64' };
 const OPS: Record<string, string> = { SCMP_CMP_EQ: 'eq', SCMP_CMP_NE: 'ne', SCMP_CMP_LT: 'lt', SCMP_CMP_LE: 'le', SCMP_CMP_GT: 'gt', SCMP_CMP_GE: 'ge' };
 
+const strList = z.array(z.string());
+const argValue = z.union([z.number().int(), z.string().regex(/^-?\d+$/, 'an integer')]);
+const OCI_SECCOMP = z.object({
+  defaultAction: z.string(),
+  defaultErrnoRet: z.number().int().nonnegative().optional(),
+  architectures: strList.nullish(),
+  archMap: z.array(z.object({ architecture: z.string(), subArchitectures: strList.nullish() }).loose()).nullish(),
+  syscalls: z.array(z.object({
+    names: strList.nullish(), name: z.string().optional(), action: z.string(),
+    errnoRet: z.number().int().nonnegative().optional(), comment: z.string().optional(),
+    args: z.array(z.object({ index: z.number().int().min(0).max(5), value: argValue, valueTwo: argValue.optional(), op: z.string() }).loose()).nullish(),
+    includes: z.object({ caps: strList.nullish(), arches: strList.nullish(), minKernel: z.string().optional() }).loose().nullish(),
+    excludes: z.object({ caps: strList.nullish(), arches: strList.nullish() }).loose().nullish(),
+  }).loose()).nullish(),
+  listenerPath: z.string().optional(),
+  listenerMetadata: z.string().optional(),
+  flags: strList.nullish(),
+}).loose();
+
 /** parseOciJson parses Docker/OCI seccomp JSON keeping 64-bit argument values exact. */
 export function parseOciJson(text: string, source = 'seccomp.json'): OciSeccomp {
   // JSON numbers lose precision above 2^53; argument values up to 2^64 are common (masks, -1).
   const safe = text.replace(/("value(?:Two)?"\s*:\s*)(\d{16,})/g, '$1"$2"');
   let j: unknown;
   try { j = JSON.parse(safe); } catch (e) { fail('TSS_EPROFILE', 'import seccomp profile', source, `invalid JSON: ${(e as Error).message}`); }
-  const o = j as OciSeccomp;
-  if (!o || typeof o !== 'object' || typeof o.defaultAction !== 'string') fail('TSS_EPROFILE', 'import seccomp profile', source, 'not a Docker/OCI seccomp profile (no defaultAction)');
-  if (o.syscalls !== undefined && !Array.isArray(o.syscalls)) fail('TSS_EPROFILE', 'import seccomp profile', source, '`syscalls` is not a list');
+  // the shape is checked before anything walks it: a bundle's config.json is the caller's input
+  const r = OCI_SECCOMP.safeParse(j);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    const at = i.path.join('.');
+    if (!at && (!j || typeof j !== 'object' || typeof (j as OciSeccomp).defaultAction !== 'string')) fail('TSS_EPROFILE', 'import seccomp profile', source, 'not a Docker/OCI seccomp profile (no defaultAction)');
+    fail('TSS_EPROFILE', 'import seccomp profile', source, `${at || '(top)'}: ${i.message.split('\n')[0]}`);
+  }
+  const o = r.data as OciSeccomp;
   return o;
 }
 
