@@ -8,7 +8,7 @@
 const VALUED = new Set([
   'root', 'log', 'log-format', 'criu', 'rootless',
   'bundle', 'b', 'pid-file', 'console-socket', 'preserve-fds', 'process', 'p', 'cwd', 'env', 'e', 'user', 'u',
-  'format', 'f', 'interval', 'additional-gids', 'g', 'process-label', 'apparmor', 'cap', 'c',
+  'format', 'interval', 'additional-gids', 'g', 'process-label', 'apparmor', 'cap', 'c',
   'memory', 'cpu-quota', 'cpu-period', 'cpuset-cpus', 'pids-limit', 'r', 'resources',
 ]);
 

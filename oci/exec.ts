@@ -1,8 +1,107 @@
-// oci/exec.ts — `exec --process FILE [--detach] [--pid-file F] [--console-socket S] ID` (OCI front end, CLI process)
-import { fail } from '../common/errors.js';
-import type { OciArgs } from './args.js';
+// oci/exec.ts — `exec --process FILE [--detach] [--pid-file F] [--console-socket S] ID`: one more process under the container's restrictions (OCI front end, CLI process)
+//
+// The plan is the container's own (from create's handoff) with only the process replaced: its
+// capabilities are the container's intersected with what process.json asks for, its filters,
+// cgroups, rlimits and no_new_privs the container's — never fewer. The launcher's exec mode joins
+// the payload's namespaces by pidfd. With --detach (conmon, the containerd shim) a small detached
+// supervisor (exec-main.ts) holds the launcher and exits with the process's status: the pid file
+// names it, as create's names the container's supervisor.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { dirname, join, resolve } from 'node:path';
+import { constants } from 'node:os';
+import { errnoReason, fail, SandboxError } from '../common/errors.js';
+import { capabilityMask } from '../sandbox/launch-plan.js';
+import { launch } from '../sandbox/launcher.js';
+import type { LaunchPlan } from '../sandbox/plan.js';
+import { PACKAGE_ROOT } from '../sandbox/paths.js';
+import { flag, has, type OciArgs } from './args.js';
+import { ConfigSchema } from './config.js';
+import { readOciHandoff } from './handoff.js';
+import { checkId, containerDir } from './state.js';
+import { current } from './verbs.js';
+
+const EXEC_MAIN = join(PACKAGE_ROOT, 'dist', 'oci', 'exec-main.js');
+
+/** execPlan: the container's plan with the process of process.json */
+export function execPlan(base: LaunchPlan, procText: string, o: { detach: boolean; consoleSocket?: string }): LaunchPlan {
+  let raw: unknown;
+  try { raw = JSON.parse(procText); } catch (e) { fail('TSS_EUSAGE', 'exec', '--process', `not JSON (${(e as Error).message})`); }
+  const r = ConfigSchema.shape.process.safeParse(raw);
+  if (!r.success) fail('TSS_EUSAGE', 'exec', '--process', `${r.error.issues[0]!.path.join('.')}: ${r.error.issues[0]!.message}`);
+  const p = r.data;
+  const terminal = p.terminal ?? false;
+  if (terminal && o.detach && !o.consoleSocket) fail('TSS_EUSAGE', 'exec', '--process', 'process.terminal with --detach needs --console-socket');
+  const asked = p.capabilities?.bounding ? capabilityMask(p.capabilities.bounding) : base.capabilities;
+  const { gate: _g, consoleSocket: _c, inheritStdio: _i, netnsJoin: _n, rootDir: _r, ...rest } = base;
+  return {
+    ...rest,
+    // a joined or own network namespace is the payload's: exec joins it through the pidfd
+    network: base.network === 'new' || base.netnsJoin ? 'new' : 'host',
+    setup: terminal ? [{ op: 'pty' }] : [],
+    user: { uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [] },
+    cwd: p.cwd,
+    env: p.env ?? [],
+    argv: p.args,
+    capabilities: base.capabilities & asked,
+    noNewPrivileges: base.noNewPrivileges || (p.noNewPrivileges ?? false),
+    ...(o.detach && !terminal ? { inheritStdio: true } : {}),
+    ...(terminal && o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
+  };
+}
 
 export async function ociExec(root: string, a: OciArgs, note: (s: string) => void): Promise<number> {
-  void root; void note;
-  return fail('TSS_EUSAGE', 'exec', a.operands[0] ?? '(container)', 'not supported yet');
+  void note;
+  const id = checkId(a.operands[0], 'exec');
+  const rec = current(root, id, 'exec');
+  if (rec.status !== 'running' || !rec.payloadPid) fail('TSS_ECONTAINER', 'exec', id, `cannot exec in a container that is ${rec.status}`);
+  const dir = containerDir(root, id);
+  const procFile = flag(a.flags, 'process', 'p');
+  let procText: string;
+  if (procFile) {
+    try { procText = readFileSync(procFile, 'utf8'); } catch (e) { fail('TSS_EUSAGE', 'exec', procFile, errnoReason(e)); }
+  } else {
+    const args = a.operands.slice(1);
+    if (!args.length) fail('TSS_EUSAGE', 'exec', id, 'no command (give --process FILE or a command)');
+    procText = JSON.stringify({ args, cwd: flag(a.flags, 'cwd') ?? '/', user: { uid: 0, gid: 0 }, env: a.multi.get('env') ?? a.multi.get('e') ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], terminal: has(a.flags, 'tty', 't') });
+  }
+  const detach = has(a.flags, 'detach', 'd');
+  const consoleSocket = flag(a.flags, 'console-socket');
+  const plan = execPlan(readOciHandoff(dir).plan, procText, { detach, ...(consoleSocket ? { consoleSocket } : {}) });
+  const extra = [['exec', String(rec.payloadPid)]];
+  if (!detach) {
+    const handle = launch(plan, plan.argv[0] ?? 'exec', {}, ['inherit', 'inherit', 'inherit'], extra);
+    const forward = (sig: NodeJS.Signals) => handle.signal(constants.signals[sig] ?? 15);
+    const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+    for (const s of sigs) process.on(s, forward);
+    try { return (await handle.done).code; } finally { for (const s of sigs) process.off(s, forward); }
+  }
+  const file = join(dir, `exec-${process.pid}-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify({ ...plan, capabilities: plan.capabilities.toString(), seccomp: plan.seccomp?.toString('hex') ?? null, seccompBefore: (plan.seccompBefore ?? []).map((b) => b.toString('hex')), extra }), { mode: 0o600 });
+  const log = openSync(join(dir, 'supervisor.log'), 'a', 0o600);
+  const io: ('ignore' | number)[] = plan.inheritStdio ? [0, 1, 2] : ['ignore', 'ignore', 'ignore'];
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', EXEC_MAIN, file], { detached: true, stdio: ['ignore', log, log, 'pipe', ...io], cwd: '/' });
+  closeSync(log);
+  const msg = await new Promise<{ event: string; message?: string; exitCode?: number } | null>((res) => {
+    const lines = createInterface({ input: child.stdio[3] as Readable });
+    let got: { event: string; message?: string; exitCode?: number } | null = null;
+    lines.on('line', (l) => { if (!got) { try { got = JSON.parse(l) as typeof got; } catch { /* ignore */ } } if (got) lines.close(); });
+    lines.on('close', () => res(got));
+    child.on('error', () => res(null));
+  });
+  (child.stdio[3] as Readable).destroy();
+  if (msg?.event === 'started') {
+    child.unref();
+    const pidFile = flag(a.flags, 'pid-file');
+    if (pidFile) {
+      const tmp = join(dirname(resolve(pidFile)), `.${process.pid}.pid.tmp`);
+      writeFileSync(tmp, String(child.pid));
+      renameSync(tmp, pidFile);
+    }
+    return 0;
+  }
+  rmSync(file, { force: true });
+  throw new SandboxError('TSS_ELAUNCH', msg?.message ?? `exec \`${id}\`: the exec supervisor exited before the process started`, { exitCode: msg?.exitCode ?? 125 });
 }

@@ -13,23 +13,34 @@
  *     payload (no /proc path to race, and the pidfd pins that very process, not a reused pid);
  *  6. fork: only a child enters the pid namespace; it takes the container's ids, drops to its
  *     capabilities, sets no_new_privs and installs the same filter bytes — then execs.
+ * With -t the pty is made after step 5, in the container's own devpts (reached inside its root,
+ * checked to be devpts), so the exec'd process's terminal is the container's like run -t's; the
+ * launcher keeps the master and proxies it (proxy.c), the caller's terminal in raw mode.
  */
 #include "launcher.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+#ifndef DEVPTS_SUPER_MAGIC
+#define DEVPTS_SUPER_MAGIC 0x1cd1
+#endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -60,6 +71,25 @@ static char **exec_collect(const struct plan *p, const char *name, int whole_rec
     else if (p->ops[i].nfields > 1) v[k++] = p->ops[i].f[1];
   }
   return v;
+}
+
+/* exec_pty opens a new pty in the container's devpts (we are in its mount namespace and its root
+ * is ours now): ptmx is resolved inside the root without symlinks, must be on devpts, and the slave
+ * comes from TIOCGPTPEER (no second path lookup to race). Returns the master; *slave gets the peer. */
+static int exec_pty(const struct op *op, int *slave) {
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) die_step(op, errno, "/");
+  int m = open_in_root(root, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, RESOLVE_NO_SYMLINKS);
+  close(root);
+  if (m < 0) die_step(op, errno, "/dev/pts/ptmx");
+  struct statfs sfs;
+  if (fstatfs(m, &sfs) < 0 || sfs.f_type != DEVPTS_SUPER_MAGIC) die_step(op, EXDEV, "/dev/pts/ptmx");
+  int unlock = 0;
+  if (ioctl(m, TIOCSPTLCK, &unlock) < 0) die_step(op, errno, "/dev/pts/ptmx");
+  int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (s < 0) die_step(op, errno, "/dev/pts (peer)");
+  *slave = s;
+  return m;
 }
 
 /* execvp in the container's environment, reporting ENOENT (127) / EACCES (126) like run does */
@@ -104,11 +134,19 @@ int exec_main(const struct plan *p) {
   close(pidfd);
 
   struct stdio_fds io = {plan_find(p, "interactive") != NULL, -1, -1, -1, -1, -1, -1, -1};
-  int a[2], b[2], c[2], err[2];
-  if (io.interactive) { if (pipe2(a, O_CLOEXEC) < 0) die_msg("pipe", errno, "stdin"); io.in_r = a[0]; io.in_w = a[1]; }
-  else if ((io.in_r = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) die_msg("open", errno, "/dev/null");
-  if (pipe2(b, O_CLOEXEC) < 0 || pipe2(c, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) die_msg("pipe", errno, "stdio");
-  io.out_r = b[0]; io.out_w = b[1]; io.err_r = c[0]; io.err_w = c[1];
+  const struct op *pty = plan_find(p, "pty");
+  int a[2], b[2], c[2], err[2], slave = -1;
+  /* OCI exec: the caller's stdio as they are (no copying), or the pty master to its console socket */
+  int inherit = plan_find(p, "stdioinherit") != NULL;
+  const struct op *console = plan_find(p, "console");
+  if (pty) io.master = exec_pty(pty, &slave);
+  else if (!inherit) {
+    if (io.interactive) { if (pipe2(a, O_CLOEXEC) < 0) die_msg("pipe", errno, "stdin"); io.in_r = a[0]; io.in_w = a[1]; }
+    else if ((io.in_r = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) die_msg("open", errno, "/dev/null");
+    if (pipe2(b, O_CLOEXEC) < 0 || pipe2(c, O_CLOEXEC) < 0) die_msg("pipe", errno, "stdio");
+    io.out_r = b[0]; io.out_w = b[1]; io.err_r = c[0]; io.err_w = c[1];
+  }
+  if (pipe2(err, O_CLOEXEC) < 0) die_msg("pipe", errno, "error pipe");
 
   /* 6. */
   pid_t pid = fork();
@@ -117,9 +155,14 @@ int exec_main(const struct plan *p) {
     g_child_err_fd = err[1];
     close(err[0]);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (dup2(io.in_r, 0) < 0 || dup2(io.out_w, 1) < 0 || dup2(io.err_w, 2) < 0) die_msg("stdio", errno, "dup2");
-    if (io.in_w >= 0) close(io.in_w);
-    close(io.out_r); close(io.err_r);
+    if (pty) {
+      if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0) die_msg("stdio", errno, "dup2");
+      close(slave); close(io.master);
+    } else if (!inherit) {
+      if (dup2(io.in_r, 0) < 0 || dup2(io.out_w, 1) < 0 || dup2(io.err_w, 2) < 0) die_msg("stdio", errno, "dup2");
+      if (io.in_w >= 0) close(io.in_w);
+      close(io.out_r); close(io.err_r);
+    }
     signal(SIGPIPE, SIG_DFL); signal(SIGINT, SIG_DFL); signal(SIGQUIT, SIG_DFL); signal(SIGTERM, SIG_DFL); signal(SIGHUP, SIG_DFL);
     creds_switch_user(p);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the id change */
@@ -129,6 +172,8 @@ int exec_main(const struct plan *p) {
     char got[PATH_MAX];
     if (!getcwd(got, sizeof got) || got[0] != '/') die_step(cwd, EXDEV, wd);
     if (setsid() < 0) die_msg("setsid", errno, "");
+    /* the pty slave on 0-2 becomes the controlling terminal of the new session, as with run -t */
+    if (pty && ioctl(0, TIOCSCTTY, 0) < 0) die_msg("TIOCSCTTY", errno, "/dev/pts");
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die_msg("close_range", errno, "");
     creds_drop_caps(p);
     if (plan_find(p, "nnp")) creds_no_new_privs();
@@ -138,7 +183,9 @@ int exec_main(const struct plan *p) {
     exec_cmd(argv, envp);
   }
   close(err[1]);
-  close(io.in_r); close(io.out_w); close(io.err_w);
+  if (pty) close(slave);
+  else if (!inherit) { close(io.in_r); close(io.out_w); close(io.err_w); }
+  if (pty && console) { send_console(console, io.master); close(io.master); io.master = -1; }
   report_json("pid", "\"pid\":%d", pid);
   char line[4096];
   int n = read_all(err[0], line, sizeof line - 1);
@@ -152,7 +199,9 @@ int exec_main(const struct plan *p) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : 125;
   }
   report_json("started", NULL);
+  if (pty && io.interactive) proxy_raw_terminal();
   int status = proxy_run(pid, &io, CONTROL_FD);
+  proxy_restore_terminal();
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (WIFSIGNALED(status)) report_json("exit", "\"code\":%d,\"signal\":%d", code, WTERMSIG(status));
   else report_json("exit", "\"code\":%d", code);

@@ -68,6 +68,8 @@ struct stdio_fds;
 /* main.c — OCI create/start: the child's end of the start gate (-1 without one), and the wait on it */
 extern int g_start_fd;
 void child_wait_start(int fd);
+/* main.c — `console PATH`: send the pty master to a console socket (runc's --console-socket) */
+void send_console(const struct op *op, int master);
 
 /* child.c — the containment order, on one screen */
 _Noreturn void child_main(const struct plan *p, const struct nsfds *ns, const struct stdio_fds *io, int go_fd, int err_fd, int parent_alive_fd, int pty_sock);

@@ -106,7 +106,7 @@ void child_wait_start(int fd) {
 
 /* send_console hands the pty master to the caller's console socket (runc's --console-socket):
  * conmon or the containerd shim owns the terminal from here; the launcher keeps no copy. */
-static void send_console(const struct op *op, int master) {
+void send_console(const struct op *op, int master) {
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un a = {.sun_family = AF_UNIX};
   if (strlen(op->f[1]) >= sizeof a.sun_path) die_step(op, ENAMETOOLONG, op->f[1]);
