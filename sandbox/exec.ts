@@ -5,6 +5,8 @@
 // no_new_privs, rlimits, cgroups and the very filter bytes the container got (stored at create in
 // its state dir) are the container's — never fewer. The launcher's exec mode (native/launcher/
 // exec.c) joins the cgroup first, then the namespaces through a pidfd of the payload, then forks.
+// -t makes its pty in the container's own devpts and proxies it like run -t; -u NAME is looked up
+// in the container's own /etc/passwd and /etc/group (exec-user.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
@@ -12,6 +14,7 @@ import { fail } from '../common/errors.js';
 import { stateDirOf } from './containers.js';
 import { launch } from './launcher.js';
 import { planLaunch } from './launch-plan.js';
+import { resolveExecUser } from './exec-user.js';
 import { ANN, type OciSpec } from './oci-spec.js';
 import type { Ctx } from './lifecycle.js';
 import { find } from './lifecycle.js';
@@ -20,38 +23,40 @@ export interface ExecOptions { readonly interactive: boolean; readonly tty: bool
 
 interface ExecHost { idBase: number; idCount: number; cgroupProcs: string[]; seccomp: string | null }
 
-/** execSpec: the container's spec with only the process's command, env, cwd and user replaced */
-export function execSpec(spec: OciSpec, cmd: readonly string[], o: ExecOptions): OciSpec {
+/** the container's root as a layer stack, bottom first: its image layers, then its own upper layer */
+export function containerLayers(spec: OciSpec, rwDir: string): string[] {
+  return [...JSON.parse(spec.annotations[ANN.layers] ?? '[]') as string[], join(rwDir, 'upper')];
+}
+
+/** execSpec: the container's spec with only the process's command, env, cwd, user and terminal replaced */
+export function execSpec(spec: OciSpec, cmd: readonly string[], o: ExecOptions, layers: readonly string[] = [], idCount = 65536): OciSpec {
   const env = new Map(spec.process.env.map((e) => [e.split('=')[0]!, e]));
+  if (o.tty && !env.has('TERM')) env.set('TERM', 'TERM=xterm'); // as run -t (docker-spec.ts) and docker exec -t
   for (const e of o.env) {
     if (!e.includes('=')) fail('TSS_EUSAGE', 'exec', `-e ${e}`, 'expected KEY=VALUE');
     env.set(e.split('=')[0]!, e);
   }
   let user = spec.process.user;
-  if (o.user !== undefined) {
-    const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
-    if (!m) fail('TSS_EUSAGE', 'exec', `-u ${o.user}`, 'expected a numeric UID[:GID]');
-    user = { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
-  }
+  if (o.user !== undefined) user = resolveExecUser(o.user, layers, idCount);
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) fail('TSS_EUSAGE', 'exec', `-w ${o.workdir}`, 'the working directory must be absolute');
   const { [ANN.init]: _init, ...annotations } = spec.annotations;
   return {
     ...spec,
-    process: { ...spec.process, args: cmd, env: [...env.values()], cwd: o.workdir ?? spec.process.cwd, user, terminal: false },
+    process: { ...spec.process, args: cmd, env: [...env.values()], cwd: o.workdir ?? spec.process.cwd, user, terminal: o.tty },
     annotations: { ...annotations, [ANN.interactive]: String(o.interactive) },
   };
 }
 
 export async function execIn(ctx: Ctx, ref: string, cmd: readonly string[], o: ExecOptions): Promise<number> {
   if (!cmd.length) fail('TSS_EUSAGE', 'exec', ref, 'no command given');
-  if (o.tty) fail('TSS_EUSAGE', 'exec', '-t', 'a terminal for exec is not available yet (use -i)');
   const c = find(ctx, ref, 'exec');
   if (c.state.status !== 'running' || !c.state.pid) fail('TSS_ECONTAINER', 'exec', ref, `the container is not running (${c.state.status})`);
   const stateDir = stateDirOf(ctx.run, c.config.id);
   let host: ExecHost;
   try { host = JSON.parse(readFileSync(join(stateDir, 'exec.json'), 'utf8')) as ExecHost; } catch { return fail('TSS_ECONTAINER', 'exec', ref, 'its runtime state is gone'); }
-  const plan = planLaunch(execSpec(c.config.spec, cmd, o), {
-    stateDir, rwDir: join(c.dir, 'rw'), idBase: host.idBase, idCount: host.idCount, cgroupProcs: host.cgroupProcs,
+  const rwDir = join(c.dir, 'rw');
+  const plan = planLaunch(execSpec(c.config.spec, cmd, o, containerLayers(c.config.spec, rwDir), host.idCount), {
+    stateDir, rwDir, idBase: host.idBase, idCount: host.idCount, cgroupProcs: host.cgroupProcs,
     seccomp: host.seccomp === null ? null : Buffer.from(host.seccomp, 'hex'),
   });
   const handle = launch(plan, cmd[0]!, {}, ['inherit', 'inherit', 'inherit'], [['exec', String(c.state.pid)]]);

@@ -99,10 +99,10 @@ export function register(program: Command): void {
     .argument('<container>')
     .argument('<command...>')
     .option('-i, --interactive', 'copy stdin to the command', false)
-    .option('-t, --tty', 'a terminal (not available yet)', false)
+    .option('-t, --tty', 'a terminal (a pty in the container\'s devpts)', false)
     .option('-e, --env <K=V>', 'set an environment variable (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('-w, --workdir <dir>', 'working directory inside the container')
-    .option('-u, --user <uid[:gid]>', 'numeric user and group')
+    .option('-u, --user <user[:group]>', 'user and group, names from the container\'s /etc/passwd and /etc/group, or numbers')
     .passThroughOptions()
     .action(async (ref: string, cmd: string[], o: { interactive: boolean; tty: boolean; env: string[]; workdir?: string; user?: string }) => {
       const { m, ctx } = await lc();
