@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { fail } from '../../common/errors.js';
 import { ANN, type OciSpec } from '../oci-spec.js';
+import { hostsFile, refreshHosts, writeHostsBase } from './hosts.js';
 import type { NetContext } from './index.js';
 import {
   ipBatch, members, netnsOf, netRunDir, numIp, parseSubnet, readNetwork, sh, teardown, uplinkName, hostTable, withLock,
@@ -82,13 +83,16 @@ export async function joinLab(spec: OciSpec, ctx: NetContext, netnsFile: string,
     // an internal network has no default route (docker's rule): traffic elsewhere fails at once, not by a timeout
     `link set tc${short} name eth0`, `addr add ${m.me.ip}/${bits} dev eth0`, 'link set eth0 up', ...(n.internal ? [] : [`route add default via ${n.gateway}`]), 'EOF', '',
   ].join('\n'), { mode: 0o700 });
-  // /etc/hosts: the container's own name and address, then every member by name
+  // /etc/hosts: a file of the runtime's (STATEDIR/hosts), bound read-only over the container's, so the
+  // members' lists can be rewritten in place as containers join and leave (hosts.ts); the container's
+  // own name and address replace the 127.0.1.1 line of a loopback-only container
   const files = JSON.parse(spec.annotations[ANN.files] ?? '{}') as Record<string, string>;
   const hostname = spec.hostname;
   const lines = (files['/etc/hosts'] ?? '').split('\n').filter((l) => l && !l.startsWith('127.0.1.1\t'));
   const own = `${m.me.ip}\t${hostname}${hostname !== ctx.name ? ` ${ctx.name}` : ''}`;
-  const peers = m.others.map((o) => `${o.ip}\t${o.name}`);
-  files['/etc/hosts'] = `${[...lines.slice(0, 2), own, ...peers, ...lines.slice(2)].join('\n')}\n`;
+  writeHostsBase(ctx.stateDir, `${[...lines.slice(0, 2), own, ...lines.slice(2)].join('\n')}\n`);
+  withLock(name, () => refreshHosts(name));
+  const mounts = [...spec.mounts, { destination: '/etc/hosts', type: 'bind', source: hostsFile(ctx.stateDir), options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec', 'file'] }];
   if (n.internal && !files['/etc/resolv.conf']?.trim().length) files['/etc/resolv.conf'] = '';
-  return { spec: { ...spec, annotations: { ...spec.annotations, [ANN.files]: JSON.stringify(files) } }, hook: ['/bin/sh', hook] };
+  return { spec: { ...spec, mounts, annotations: { ...spec.annotations, [ANN.files]: JSON.stringify(files) } }, hook: ['/bin/sh', hook] };
 }

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { refreshHosts } from './hosts.js';
 import { members, netnsOf, netRunDir, teardown, withLock } from './lab.js';
 
 /** leaveLab undoes joinLab from STATEDIR/lab.json; a no-op for a container that was on no network */
@@ -13,5 +14,6 @@ export function leaveLab(stateDir: string): void {
     rmSync(join(netRunDir(rec.network), 'members', `${rec.id}.json`), { force: true });
     rmSync(join(stateDir, 'lab.json'), { force: true });
     if (!members(rec.network).filter((m) => m.id !== rec.id).length) teardown(rec.network);
+    else refreshHosts(rec.network);
   });
 }

@@ -17,7 +17,7 @@ t.test('lab networks', { skip }, async (t) => {
   writeFileSync(`${worldDir}/index.html`, 'hello from the world\n');
   const world = addWorld(host, worldDir);
   t.teardown(() => {
-    for (const n of ['victim', 'attacker']) host.cli(sb, ['rm', '-f', n]);
+    for (const n of ['victim', 'attacker', 'peer']) host.cli(sb, ['rm', '-f', n]);
     for (const n of ['lab', 'closed']) host.cli(sb, ['network', 'rm', '-f', n]);
     world.remove(); host.remove(); sb.cleanup();
   });
@@ -66,6 +66,13 @@ t.test('lab networks', { skip }, async (t) => {
   t.equal(labCaps.stdout, 'pinged\n1\n', 'a raw-socket ping works and lo goes down inside');
   const strictPing = host.cli(sb, ['run', '--rm', 'busybox', 'ping', '-c', '1', '-W', '1', '127.0.0.1']);
   t.not(strictPing.code, 0, 'strict has no raw sockets');
+
+  // /etc/hosts follows the membership: a container that joins later appears in the victim's, and goes when it leaves
+  t.equal(host.cli(sb, ['run', '-d', '--profile', 'lab', '--name', 'peer', '--network', 'lab', 'busybox', 'sleep', '300']).code, 0);
+  t.match(host.cli(sb, ['exec', 'victim', 'cat', '/etc/hosts']).stdout, /\n10\.89\.77\.\d+\tpeer\n/, 'a later member appears in /etc/hosts');
+  t.match(host.cli(sb, ['exec', 'victim', 'sh', '-c', 'echo x >/etc/hosts']).stderr, /Read-only file system/, 'the container cannot rewrite the runtime\'s hosts file');
+  t.equal(host.cli(sb, ['rm', '-f', 'peer']).code, 0);
+  t.notMatch(host.cli(sb, ['exec', 'victim', 'cat', '/etc/hosts']).stdout, /peer/, 'and is gone once it left');
 
   t.equal(host.cli(sb, ['rm', '-f', 'victim']).code, 0);
   t.equal(host.cli(sb, ['network', 'rm', 'lab', 'closed']).code, 0);
