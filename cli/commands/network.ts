@@ -29,7 +29,8 @@ export function register(program: Command): void {
     });
 
   const net = program.command('network').description('lab networks: containers on one reach each other by name');
-  const lab = async () => import('../../sandbox/network/lab.js');
+  // every network command first removes what crashed members left (stale namespaces, uplinks, nft tables)
+  const lab = async () => { const m = await import('../../sandbox/network/lab.js'); m.reapNetworks(); return m; };
   net.command('create').description('create a lab network')
     .argument('<name>')
     .option('--subnet <cidr>', 'IPv4 subnet, e.g. 10.89.3.0/24 (default: a free /24 in 10.89.0.0/16)')

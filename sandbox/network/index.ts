@@ -9,6 +9,9 @@ import type { OciSpec } from '../oci-spec.js';
 import { ANN } from '../oci-spec.js';
 import { makeNetnsFile, releaseNetns } from './netns.js';
 import { leaveLab } from './lab-leave.js';
+import { reapNetworks } from './lab.js';
+
+export { reapNetworks } from './lab.js';
 import { portsOf, startPortProxy, type PortProxy } from './proxy.js';
 
 export type { PortProxy } from './proxy.js';
@@ -35,6 +38,7 @@ export async function prepareNetwork(spec: OciSpec, ctx: NetContext): Promise<Co
     if (!lab) return { spec, host: { netnsFile }, undo };
     // loaded only for lab networks: a ports-only or plain run does not pay for it
     const { joinLab } = await import('./lab-join.js');
+    reapNetworks();
     const j = await joinLab(spec, ctx, netnsFile, mode);
     return { spec: j.spec, host: { netnsFile, netHook: j.hook }, undo };
   } catch (e) {

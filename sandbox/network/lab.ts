@@ -173,3 +173,19 @@ export function teardown(name: string): void {
   for (let i = 0; i < 4 && mounted(ns); i++) { try { execFileSync('umount', ['-l', ns], { stdio: 'ignore' }); } catch { break; } }
   for (const f of ['ns', 'network.json', 'members']) rmSync(join(dir, f), { recursive: true, force: true });
 }
+
+/**
+ * reapNetworks tears down the runtime pieces of every network no live container is on (a member
+ * that crashed before it could leave, a join that died half-way). The next network command, a run
+ * onto a network and `system prune` call it.
+ */
+export function reapNetworks(): string[] {
+  const dir = join(runRoot(), 'networks');
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!existsSync(join(dir, name, 'network.json')) || members(name).length) continue;
+    try { withLock(name, () => { if (!members(name).length) { teardown(name); out.push(name); } }); } catch { /* busy: the next one */ }
+  }
+  return out;
+}
