@@ -150,9 +150,12 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
     writeOciHandoff({ id, stateRoot: o.stateRoot, dir, ...(slotFile ? { slotFile } : {}), cgroupParent: OCI_CGROUP_PARENT, what: id, plan });
     const log = openSync(join(dir, 'supervisor.log'), 'a', 0o600);
     // fds 4-6 of the supervisor are this process's 0-2: the caller's pipes, which the payload gets as they are
-    const io: ('ignore' | number)[] = spec.process.terminal ? ['ignore', 'ignore', 'ignore'] : [0, 1, 2];
+    // (never 'ignore' here: past fd 2 that leaves the fd unset, and the supervisor's libuv takes those numbers)
+    const nul = openSync('/dev/null', 'r+');
+    const io = spec.process.terminal ? [nul, nul, nul] : [0, 1, 2];
     const child = spawn(process.execPath, ['--max-semi-space-size=1', SUPERVISOR, dir], { detached: true, stdio: ['ignore', log, log, 'pipe', ...io], cwd: '/' });
     closeSync(log);
+    closeSync(nul);
     const msg = await new Promise<{ event: string; message?: string; exitCode?: number } | null>((res) => {
       const lines = createInterface({ input: child.stdio[3] as Readable });
       let got: { event: string; message?: string; exitCode?: number } | null = null;

@@ -81,9 +81,12 @@ export async function ociExec(root: string, a: OciArgs, note: (s: string) => voi
   const file = join(dir, `exec-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify({ ...plan, capabilities: plan.capabilities.toString(), seccomp: plan.seccomp?.toString('hex') ?? null, seccompBefore: (plan.seccompBefore ?? []).map((b) => b.toString('hex')), extra }), { mode: 0o600 });
   const log = openSync(join(dir, 'supervisor.log'), 'a', 0o600);
-  const io: ('ignore' | number)[] = plan.inheritStdio ? [0, 1, 2] : ['ignore', 'ignore', 'ignore'];
+  // never 'ignore' past fd 2: the fd would stay unset and the supervisor's libuv would take its number
+  const nul = openSync('/dev/null', 'r+');
+  const io = plan.inheritStdio ? [0, 1, 2] : [nul, nul, nul];
   const child = spawn(process.execPath, ['--max-semi-space-size=1', EXEC_MAIN, file], { detached: true, stdio: ['ignore', log, log, 'pipe', ...io], cwd: '/' });
   closeSync(log);
+  closeSync(nul);
   const msg = await new Promise<{ event: string; message?: string; exitCode?: number } | null>((res) => {
     const lines = createInterface({ input: child.stdio[3] as Readable });
     let got: { event: string; message?: string; exitCode?: number } | null = null;
