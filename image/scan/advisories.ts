@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fail, errnoReason } from '../../common/errors.js';
 import type { InstalledPackage } from './inventory.js';
 import { compareApk, compareDeb } from './version.js';
+import { compareRpm } from './rpm-version.js';
 import type { Severity } from './types.js';
 
 interface OsvEvent { introduced?: string; fixed?: string; last_affected?: string }
@@ -11,6 +12,9 @@ interface OsvAffected { package?: { ecosystem?: string; name?: string }; ranges?
 interface Osv { id?: string; summary?: string; affected?: OsvAffected[]; database_specific?: { severity?: string } }
 
 export interface AdvisoryMatch { readonly id: string; readonly pkg: InstalledPackage; readonly severity: Severity; readonly fixed?: string; readonly summary?: string }
+
+/** OSV ecosystems whose versions are rpm EVRs ("Red Hat:enterprise_linux:9::appstream" → "red hat") */
+const RPM_ECOSYSTEMS = new Set(['red hat', 'rocky linux', 'almalinux', 'suse', 'opensuse', 'mageia', 'openeuler']);
 
 const SEV: Record<string, Severity> = { critical: 'critical', high: 'high', important: 'high', moderate: 'medium', medium: 'medium', low: 'low', negligible: 'low' };
 
@@ -27,7 +31,7 @@ function affected(version: string, events: OsvEvent[], cmp: (a: string, b: strin
   return fixed ? { hit: vulnerable, fixed } : { hit: vulnerable };
 }
 
-/** matchAdvisories reads every *.json under dir and matches Debian/Ubuntu/Alpine entries by (source) name. */
+/** matchAdvisories reads every *.json under dir and matches Debian/Ubuntu/Alpine/rpm-distribution entries by (source) name. */
 export function matchAdvisories(dir: string, pkgs: readonly InstalledPackage[]): { matches: AdvisoryMatch[]; count: number } {
   let files: string[];
   try { files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort(); } catch (err) { return fail('TSS_ESCAN', 'read advisories', dir, errnoReason(err), err); }
@@ -37,9 +41,9 @@ export function matchAdvisories(dir: string, pkgs: readonly InstalledPackage[]):
     try { osv = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Osv; } catch { fail('TSS_ESCAN', 'read advisory', join(dir, f), 'not JSON'); }
     for (const a of osv.affected ?? []) {
       const eco = (a.package?.ecosystem ?? '').split(':')[0]!.toLowerCase();
-      const kind = eco === 'debian' || eco === 'ubuntu' ? 'deb' : eco === 'alpine' ? 'apk' : undefined;
+      const kind = eco === 'debian' || eco === 'ubuntu' ? 'deb' : eco === 'alpine' ? 'apk' : RPM_ECOSYSTEMS.has(eco) ? 'rpm' : undefined;
       if (!kind) continue;
-      const cmp = kind === 'deb' ? compareDeb : compareApk;
+      const cmp = kind === 'deb' ? compareDeb : kind === 'apk' ? compareApk : compareRpm;
       for (const p of pkgs) {
         if (p.ecosystem !== kind || (p.source !== a.package?.name && p.name !== a.package?.name)) continue;
         let hit = a.versions?.includes(p.version) ?? false;

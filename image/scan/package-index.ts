@@ -1,4 +1,4 @@
-// image/scan/package-index.ts — read package indexes: Debian Packages (plain, gz, xz, lz4, zst) and Alpine APKINDEX (CLI process)
+// image/scan/package-index.ts — read package indexes: Debian Packages (plain, gz, xz, lz4, zst, bz2), Alpine APKINDEX, rpm repodata XML (CLI process)
 //
 // Node's zlib reads gzip; xz, lz4 and zstd go through the `xz`, `lz4` and `zstd` commands (apt on
 // this machine keeps its lists lz4-compressed). The format is told by magic bytes, not the name.
@@ -7,13 +7,14 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fail, errnoReason } from '../../common/errors.js';
+import { rpmIndexEntries, rpmIndexKind } from './rpm-index.js';
 
 export type Ecosystem = 'deb' | 'apk' | 'rpm';
 
 export interface PackageIndex {
   readonly file: string;
   readonly ecosystem: Ecosystem;
-  /** a security suite's index (the file name says "security") */
+  /** a security suite's index (the file name says "security"; rpm: an updateinfo.xml) */
   readonly security: boolean;
   /** package name → newest version in this index */
   readonly versions: ReadonlyMap<string, string>;
@@ -30,6 +31,7 @@ function decompress(path: string, data: Buffer): Buffer {
   if (magic === 'fd377a585a00') return tool('xz');
   if (magic.startsWith('04224d18')) return tool('lz4');
   if (magic.startsWith('28b52ffd')) return tool('zstd');
+  if (magic.startsWith('425a68')) return tool('bzip2'); // older rpm repodata (primary.xml.bz2)
   return data;
 }
 
@@ -70,8 +72,17 @@ export function readPackageIndex(path: string, compare: Record<Ecosystem, (a: st
   // APKINDEX.tar.gz holds several gzip streams; gunzip reads them all
   try { data = decompress(path, raw); } catch (err) { if ((err as { code?: string }).code === 'TSS_ESCAN') throw err; return fail('TSS_ESCAN', 'decompress package index', path, (err as Error).message, err); }
   let text = data.length > 262 && data.subarray(257, 262).toString('latin1') === 'ustar' ? (untarApkindex(data) ?? '') : data.toString('utf8');
+  const rpmKind = rpmIndexKind(text.slice(0, 4096));
+  if (rpmKind) {
+    const versions = new Map<string, string>();
+    for (const [name, version] of rpmIndexEntries(text, rpmKind)) {
+      const cur = versions.get(name);
+      if (!cur || compare.rpm(version, cur) > 0) versions.set(name, version);
+    }
+    return { file: path, ecosystem: 'rpm', security: rpmKind === 'updateinfo' || /security/i.test(basename(path)), versions };
+  }
   const ecosystem: Ecosystem = /^(?:P|C|V|A):/m.test(text.slice(0, 4096)) && !/^Package:/m.test(text.slice(0, 4096)) ? 'apk' : 'deb';
-  if (ecosystem === 'deb' && !/^Package:/m.test(text)) fail('TSS_ESCAN', 'read package index', path, 'neither a Debian Packages file nor an APKINDEX');
+  if (ecosystem === 'deb' && !/^Package:/m.test(text)) fail('TSS_ESCAN', 'read package index', path, 'neither a Debian Packages file, an APKINDEX nor rpm repodata (primary.xml, updateinfo.xml)');
   const versions = new Map<string, string>();
   const [nameKey, versionKey] = ecosystem === 'deb' ? ['Package', 'Version'] : ['P', 'V'];
   for (const st of stanzas(text)) {

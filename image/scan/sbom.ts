@@ -1,7 +1,8 @@
-// image/scan/sbom.ts — CycloneDX 1.5 JSON SBOM of an image's dpkg/apk inventory, with package URLs (CLI process, pure)
+// image/scan/sbom.ts — CycloneDX 1.5 JSON SBOM of an image's dpkg/apk/rpm inventory, with package URLs (CLI process, pure)
 //
 // NIST SP 800-190 §4.1.1 asks for an inventory of what an image contains; CycloneDX is what
-// vulnerability tools read. Package URLs follow the purl spec's deb and apk types: the namespace is
+// vulnerability tools read. Package URLs follow the purl spec's deb, apk and rpm types (rpm: the epoch
+// is an `epoch` qualifier, not part of the version): the namespace is
 // the distribution (os-release ID), qualifiers arch and distro are sorted, values percent-encoded.
 import { randomUUID } from 'node:crypto';
 import type { InstalledPackage } from './inventory.js';
@@ -21,13 +22,17 @@ const enc = (s: string): string => encodeURIComponent(s).replace(/%3A/g, ':');
 
 /** purl builds pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12 (or pkg:apk/alpine/…). */
 export function purl(p: InstalledPackage, os?: { id: string; versionId: string }): string {
-  const vendor = (os?.id || (p.ecosystem === 'deb' ? 'debian' : 'alpine')).toLowerCase();
+  const vendor = (os?.id || { deb: 'debian', apk: 'alpine', rpm: 'redhat' }[p.ecosystem]).toLowerCase();
   const q: Array<[string, string]> = [];
   if (p.arch) q.push(['arch', p.arch]);
+  // purl's rpm type carries the epoch as a qualifier, not in the version
+  let version = p.version;
+  const epoch = p.ecosystem === 'rpm' ? /^(\d+):/.exec(version) : null;
+  if (epoch) { q.push(['epoch', epoch[1]!]); version = version.slice(epoch[0].length); }
   if (os?.id) q.push(['distro', os.versionId ? `${os.id.toLowerCase()}-${os.versionId}` : os.id.toLowerCase()]);
   q.sort(([a], [b]) => a.localeCompare(b));
   const qs = q.length ? `?${q.map(([k, v]) => `${k}=${enc(v)}`).join('&')}` : '';
-  return `pkg:${p.ecosystem}/${enc(vendor)}/${enc(p.name)}@${enc(p.version)}${qs}`;
+  return `pkg:${p.ecosystem}/${enc(vendor)}/${enc(p.name)}@${enc(version)}${qs}`;
 }
 
 /** cycloneDx returns the SBOM document (CycloneDX 1.5, JSON). */
@@ -46,7 +51,7 @@ export function cycloneDx(input: SbomInput): Record<string, unknown> {
       properties: [
         { name: 'tssandbox:package-db', value: p.db },
         { name: 'tssandbox:layer', value: input.image.diffIds[p.layer] ?? String(p.layer) },
-        ...(p.source && p.source !== p.name ? [{ name: p.ecosystem === 'deb' ? 'tssandbox:source-package' : 'tssandbox:origin', value: p.source }] : []),
+        ...(p.source && p.source !== p.name ? [{ name: p.ecosystem === 'apk' ? 'tssandbox:origin' : 'tssandbox:source-package', value: p.source }] : []),
       ],
     });
   }

@@ -65,7 +65,7 @@ export async function scanImage(store: ImageStore, ref: string, opts: ScanOption
   let sbom: Record<string, unknown> | undefined;
   if (opts.sbom === 'cyclonedx') {
     sbom = cycloneDx({ image, packages: pkgs.packages, ...(pkgs.os ? { os: pkgs.os } : {}) });
-    notes.push(`SBOM: CycloneDX 1.5, ${pkgs.packages.length} package(s)${pkgs.packages.length ? '' : ' (no dpkg or apk database found)'}`);
+    notes.push(`SBOM: CycloneDX 1.5, ${pkgs.packages.length} package(s)${pkgs.packages.length ? '' : ' (no dpkg, apk or rpm database found)'}`);
   }
   return {
     image, findings: sorted, notes, summary, ...(sbom ? { sbom } : {}),
