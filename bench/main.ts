@@ -14,11 +14,12 @@ const want = (k: string) => !only.length || only.includes(k);
 if (want('run')) print('cold run --rm of the demo image (median of 10)', await benchRun(10));
 if (want('seccomp')) print('seccomp filters', await benchSeccomp());
 if (want('image')) { process.stdout.write('\n## image load\n'); process.stdout.write(`${formatImageLoad(await benchImageLoad(3))}\n`); }
-for (const extra of ['scan', 'supervisor']) {
+for (const extra of ['scan', 'supervisor', 'notify']) {
   if (!want(extra)) continue;
   try {
-    const m = await import(`./${extra}.js`) as { benchScan?: () => Promise<BenchRow[]>; benchSupervisorRss?: () => Promise<BenchRow[]> };
+    const m = await import(`./${extra}.js`) as { benchScan?: () => Promise<BenchRow[]>; benchSupervisorRss?: () => Promise<BenchRow[]>; benchNotify?: () => Promise<BenchRow[]> };
     if (m.benchScan) print('image scan', await m.benchScan());
     if (m.benchSupervisorRss) print('detached supervisor memory (target ≤ 50 MB)', await m.benchSupervisorRss());
+    if (m.benchNotify) print('seccomp-notify round trips (target: within 2× the C loop, audit off)', await m.benchNotify());
   } catch { /* that benchmark is not built */ }
 }
