@@ -31,17 +31,24 @@ export function* ndbBlobs(f: DbFile): Generator<NdbBlob> {
   if (slotPages < 1 || slotPages > MAX_SLOT_PAGES || slotPages * PAGE > f.size) f.bad(`bad slot page count ${slotPages}`);
   const slots = f.read(0, slotPages * PAGE);
   const used = new Set<number>();
+  const found: Array<{ pkgidx: number; start: number; span: number }> = [];
   for (let off = 32; off + SLOT <= slots.length; off += SLOT) {
     if (slots.readUInt32LE(off) !== SLOT_MAGIC) f.bad(`slot at offset ${off} has a bad magic`);
     const pkgidx = slots.readUInt32LE(off + 4);
     if (pkgidx === 0) continue;
-    const blkoff = slots.readUInt32LE(off + 8);
-    const blkcnt = slots.readUInt32LE(off + 12);
+    const start = slots.readUInt32LE(off + 8) * BLK;
+    const span = slots.readUInt32LE(off + 12) * BLK;
     if (used.has(pkgidx)) f.bad(`package index ${pkgidx} has two slots`);
     used.add(pkgidx);
-    const start = blkoff * BLK;
-    const span = blkcnt * BLK;
-    if (start < slotPages * PAGE || span < 16 + 12 || span > MAX_PAYLOAD + 28 || start + span > f.size) f.bad(`slot of package ${pkgidx} points outside the blob area (${blkoff}+${blkcnt} blocks)`);
+    if (start < slotPages * PAGE || span < 16 + 12 || span > MAX_PAYLOAD + 28 || start + span > f.size) f.bad(`slot of package ${pkgidx} points outside the blob area (${start / BLK}+${span / BLK} blocks)`);
+    found.push({ pkgidx, start, span });
+  }
+  // overlapping blobs would let a small file be read many times over: rpm never writes them
+  const byStart = [...found].sort((a, b) => a.start - b.start);
+  for (let i = 1; i < byStart.length; i++) {
+    if (byStart[i]!.start < byStart[i - 1]!.start + byStart[i - 1]!.span) f.bad(`blobs of packages ${byStart[i - 1]!.pkgidx} and ${byStart[i]!.pkgidx} overlap`);
+  }
+  for (const { pkgidx, start, span } of found) {
     const head = f.read(start, 16);
     if (head.readUInt32LE(0) !== HEAD_MAGIC || head.readUInt32LE(4) !== pkgidx) f.bad(`blob of package ${pkgidx} has a bad head`);
     const len = head.readUInt32LE(12);

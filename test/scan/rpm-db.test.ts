@@ -105,6 +105,10 @@ t.test('NDB Packages.db (SUSE): slots and blobs', async (t) => {
   bad.writeUInt32LE(0xffffff, 32 + 8); // the first slot's block offset far past the end
   place(layer, 'usr/lib/sysimage/rpm/Packages.db', bad);
   t.match(rpmInventory([layer]).problems[0]?.reason, /^read package database `usr\/lib\/sysimage\/rpm\/Packages.db`: slot of package 1 points outside/);
+  const overlap = ndbDb(HAND(2));
+  overlap.writeUInt32LE(overlap.readUInt32LE(32 + 8) + 1, 48 + 8); // the second blob starts inside the first
+  place(layer, 'usr/lib/sysimage/rpm/Packages.db', overlap);
+  t.match(rpmInventory([layer]).problems[0]?.reason, /blobs of packages 1 and 2 overlap/);
 });
 
 /** hostile: each mutation of a valid sqlite db must give a DbCorrupt naming the file. */
