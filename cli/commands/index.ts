@@ -15,6 +15,7 @@ const GROUPS: { load: () => Promise<{ register: Register }>; commands: readonly 
   { load: () => import('./audit.js'), commands: ['audit'] },
   { load: () => import('./network.js'), commands: ['network', 'port'] },
   { load: () => import('./containers.js'), commands: ['ps', 'logs', 'inspect', 'stop', 'kill', 'rm', 'wait', 'exec', 'system'] },
+  { load: () => import('./stats.js'), commands: ['stats'] },
 ];
 
 /** registerAll registers the group of the command named in argv, or every group (help, unknown). */
