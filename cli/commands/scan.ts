@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .argument('<image>', 'image reference (name[:tag], name@digest or id)')
     .option('--format <fmt>', 'table, json or sarif', 'table')
     .option('--fail-on <severity>', `exit 1 when a finding reaches this severity (${SEVERITIES.join('|')})`)
-    .option('--package-index <file>', 'Debian Packages (plain/gz/xz/lz4/zst) or Alpine APKINDEX; repeatable', collect, [] as string[])
+    .option('--package-index <file>', 'Debian Packages (plain/gz/xz/lz4/zst/bz2), Alpine APKINDEX, or rpm repodata primary.xml / updateinfo.xml; repeatable', collect, [] as string[])
     .option('--advisories <dir>', 'OSV JSON advisories (offline)')
     .option('--malware-hashes <file>', 'sha256 list of known malware ("<hash> [name]" lines)')
     .option('--trusted-digests <file>', 'image ids / manifest digests you trust, one per line')

@@ -47,7 +47,7 @@ export interface ScanReport {
 }
 
 export interface ScanOptions {
-  /** Debian Packages files (any apt compression) or Alpine APKINDEX files */
+  /** Debian Packages files (any apt compression), Alpine APKINDEX files, rpm repodata primary.xml / updateinfo.xml */
   readonly packageIndexes?: readonly string[];
   /** a file of sha256 hashes (one per line, optional name after whitespace) of known malware */
   readonly malwareHashes?: string;
