@@ -71,6 +71,18 @@ t.test('sqlite WAL: committed frames are read, a torn commit is not', { skip: PY
   t.match(rpmInventory([layer]).problems[0]?.reason, /`var\/lib\/rpm\/rpmdb.sqlite-wal`: not an SQLite WAL/);
 });
 
+t.test('sqlite page sizes 512…65536: deep trees and long overflow chains, blobs byte-exact', { skip: PY_REASON }, async (t) => {
+  const dir = tempDir(t, 'tss-rpm-');
+  const blobs = Array.from({ length: 120 }, (_, i) => headerBlob({ name: `n${i}`, version: '1', release: '1', padding: (i * 997) % 70000 }));
+  for (const pageSize of [512, 4096, 65536]) {
+    const path = join(dir, `ps${pageSize}.sqlite`);
+    sqliteDb(path, blobs, { pageSize });
+    const got = rpmBlobs(path, 'x', 'sqlite');
+    t.equal(got.length, blobs.length, `page size ${pageSize}: every row`);
+    t.ok(got.every((b, i) => b.equals(blobs[i]!)), `page size ${pageSize}: every blob byte for byte`);
+  }
+});
+
 t.test('headers: hand-built blobs, gpg-pubkey skipped, malformed ones counted and the rest read', { skip: PY_REASON }, async (t) => {
   const layer = tempDir(t, 'tss-rpm-');
   const good = HAND(3);
