@@ -30,7 +30,12 @@ export function register(program: Command): void {
 
   const net = program.command('network').description('lab networks: containers on one reach each other by name');
   // every network command first removes what crashed members left (stale namespaces, uplinks, nft tables)
-  const lab = async () => { const m = await import('../../sandbox/network/lab.js'); m.reapNetworks(); return m; };
+  const lab = async () => {
+    if (process.geteuid?.() !== 0) fail('TSS_ENETWORK', 'use', 'network', 'lab networks need root (rootless networking is not available yet)');
+    const m = await import('../../sandbox/network/lab.js');
+    m.reapNetworks();
+    return m;
+  };
   net.command('create').description('create a lab network')
     .argument('<name>')
     .option('--subnet <cidr>', 'IPv4 subnet, e.g. 10.89.3.0/24 (default: a free /24 in 10.89.0.0/16)')

@@ -5,6 +5,7 @@
 // need to reach it) and, for a lab network, joins it (address, veth, /etc/hosts, the attach hook).
 // startPorts runs in whichever process supervises the container (the foreground CLI or the detached
 // supervisor): it binds the published ports and is told to enter the namespace once it exists.
+import { fail } from '../../common/errors.js';
 import type { OciSpec } from '../oci-spec.js';
 import { ANN } from '../oci-spec.js';
 import { makeNetnsFile, releaseNetns } from './netns.js';
@@ -31,6 +32,8 @@ export async function prepareNetwork(spec: OciSpec, ctx: NetContext): Promise<Co
   const mode = spec.annotations[ANN.network] ?? 'none';
   const lab = mode !== 'none' && mode !== 'host';
   if (!lab && !portsOf(spec.annotations).length) return { spec, host: {}, undo: () => {} };
+  // rootless networking (pasta/slirp4netns) is not there yet: say so instead of failing half-way
+  if (process.geteuid?.() !== 0) fail('TSS_ENETWORK', 'run', lab ? `--network ${mode}` : '-p', 'published ports and lab networks need root (rootless networking is not available yet)');
   const netnsFile = makeNetnsFile(ctx.stateDir);
   const undos: (() => void)[] = [() => releaseNetwork(ctx.stateDir)];
   const undo = () => { for (const f of undos.splice(0).reverse()) { try { f(); } catch { /* keep undoing */ } } };
