@@ -8,8 +8,8 @@
 // The event loop never waits on the listener: poll(2) runs on the thread pool (koffi async), and
 // RECV is issued only when the listener is readable; a burst is drained synchronously in batches.
 import { readFileSync } from 'node:fs';
-import { AUDIT_ARCH, argTypes, errnoName, hostArch, syscallName, type Arch } from '../../abi/index.js';
-import { evaluate } from '../../policy/seccomp/evaluate.js';
+import { AUDIT_ARCH, argTypes, errnoName, syscallName, type Arch } from '../../abi/index.js';
+import { matchPredicate } from '../../policy/seccomp/semantics.js';
 import type { SeccompPolicy } from '../../policy/seccomp/types.js';
 import type { AuditWriter } from '../../audit/writer.js';
 import type { SyscallInput } from '../../audit/events.js';
@@ -52,7 +52,6 @@ export class NotifyLoop {
   private readonly resp = Buffer.alloc(24);
   private readonly idBuf = Buffer.alloc(8);
   private readonly procs = new Map<number, ProcInfo>();
-  private readonly host = hostArch();
 
   constructor(private readonly o: LoopOptions) {
     const f = Buffer.alloc(8);
@@ -112,10 +111,16 @@ export class NotifyLoop {
     const idx = this.o.table.bySyscall[name];
     if (!idx?.length) return undefined;
     if (idx.length === 1) return this.o.table.entries[idx[0]!];
-    // several notify rules for one syscall: the first that matches the registers (not memory) decides
-    const v = evaluate(this.o.policy, this.host, { nr, arch: auditArch, args });
-    const at = v.rule ? this.o.policy.rules.indexOf(v.rule) : -1;
-    return idx.map((i) => this.o.table.entries[i]!).find((e) => e.rule === at);
+    // several notify rules for one syscall: the first whose predicate matches the registers (never
+    // memory) is the one the filter applied — an earlier non-notify match would not have notified
+    const arch = ARCH_BY_AUDIT.get(auditArch);
+    if (!arch) return undefined;
+    for (const i of idx) {
+      const e = this.o.table.entries[i]!;
+      const r = this.o.policy.rules[e.rule];
+      if (r && (!r.arches || r.arches.includes(arch)) && matchPredicate(r.when, name, arch, args)) return e;
+    }
+    return undefined;
   }
 
   private describe(entry: NotifyEntry | undefined, name: string, nr: number, arch: string, pid: number, args: bigint[], read: MemReader): SyscallInput {

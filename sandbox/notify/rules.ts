@@ -26,6 +26,12 @@ export const OPEN_WRITE_MASK = 0x1 | 0x2 | 0x40 | 0x200 | 0x400;
 /** where the flags argument of an open-family call sits; openat2 keeps them in memory (open_how), creat always writes */
 const OPEN_FLAGS_ARG: Readonly<Record<string, number>> = { open: 1, openat: 2 };
 
+/**
+ * Never notified, even when every syscall is recorded: the launcher's child hands the listener over
+ * with sendmsg right after installing the filter, before anyone can answer a notification.
+ */
+export const NEVER_NOTIFIED = new Set(['sendmsg']);
+
 /** errnos that are compatibility answers libc probes for (not attempts worth a line): ENOSYS, EAFNOSUPPORT */
 const PROBE_ERRNOS = new Set([38, 97]);
 
@@ -80,6 +86,7 @@ export function superviseePolicy(policy: SeccompPolicy, sup: SupervisorRules): S
   const empty: Supervised = { policy, table: { entries: [], bySyscall: {} } };
   if (sup.mode !== 'notify') return empty;
   const audited = new Set(sup.audit);
+  const all = sup.recordAll; // the learn profile: every syscall a rule names is recorded
   const recordDenied = true; // DESIGN §5: a supervised profile always records its EPERM denials
   const rules: SeccompRule[] = [];
   const entries: NotifyEntry[] = [];
@@ -88,13 +95,14 @@ export function superviseePolicy(policy: SeccompPolicy, sup: SupervisorRules): S
     rules.push({ ...r, action: NOTIFY });
   };
   for (const r of policy.rules) {
-    const fam = familyOf(r.syscall, audited);
+    if (NEVER_NOTIFIED.has(r.syscall)) { rules.push(r); continue; }
+    const fam = familyOf(r.syscall, audited) ?? (all ? 'all' : undefined);
     if (r.action.kind === 'allow' && fam) {
       const argIndex = fam === 'open-write' ? OPEN_FLAGS_ARG[r.syscall] : undefined;
       // reads stay in the filter: only an open that can write is routed to the supervisor
       if (argIndex !== undefined) rules.push({ ...r, when: readOnlyOpen(r, argIndex) });
       add(r, { kind: 'observe', family: fam });
-    } else if (r.action.kind === 'errno' && recordDenied && !PROBE_ERRNOS.has(r.action.errno) && r.action.errno !== 0) {
+    } else if (r.action.kind === 'errno' && recordDenied && (all || !PROBE_ERRNOS.has(r.action.errno)) && r.action.errno !== 0) {
       add(r, { kind: 'deny', errno: r.action.errno, family: 'denied' });
     } else {
       rules.push(r);

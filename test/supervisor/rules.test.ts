@@ -59,3 +59,22 @@ t.test('mode off changes nothing', async (t) => {
   t.equal(off.policy, strict.seccomp);
   t.same(off.table.entries, []);
 });
+
+t.test('learn (recordAll): every syscall a rule allows or denies is notified, but the launcher\'s sendmsg', async (t) => {
+  const learn = loadProfile('learn');
+  const base = compileUncached(learn.seccomp as SeccompPolicy, 'x86_64');
+  const s = superviseePolicy(learn.seccomp as SeccompPolicy, learn.supervisor);
+  const lc = compileUncached(s.policy, 'x86_64');
+  for (const name of ['read', 'write', 'openat', 'close', 'execve', 'mmap', 'exit_group', 'futex']) t.equal(call(lc.insns, name), NOTIFY, name);
+  t.equal(call(lc.insns, 'sendmsg'), ALLOW, 'sendmsg stays in the filter (the listener hand-off)');
+  for (const e of s.table.entries) t.ok(e.kind === 'observe' ? e.family === 'all' || e.family in { execve: 1, connect: 1, bind: 1, 'open-write': 1 } : e.errno! > 0);
+  // what the filter alone answers (not notify) is what the learn profile answered before
+  let same = 0;
+  for (const [, name] of syscallNumbers('x86_64')) {
+    const v = call(lc.insns, name, 1n, 2n, 3n);
+    if (v === NOTIFY) continue;
+    t.equal(v, call(base.insns, name, 1n, 2n, 3n), name);
+    same++;
+  }
+  t.ok(same > 0);
+});
