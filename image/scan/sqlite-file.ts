@@ -181,7 +181,12 @@ export class SqliteFile {
     const [hsize, h0] = this.varint(p, 0, 'a record', p.length);
     if (hsize > p.length || hsize < h0) this.f.bad(`a record header of ${hsize} bytes in a ${p.length}-byte record`);
     const types: number[] = [];
-    for (let o = h0; o < hsize;) { const [t, o2] = this.varint(p, o, 'a record header', hsize); types.push(t); o = o2; }
+    for (let o = h0; o < hsize;) {
+      const [t, o2] = this.varint(p, o, 'a record header', hsize);
+      // SQLite's hard column limit: a longer header is an attack on memory, not a table
+      if (types.push(t) > 32767) this.f.bad('a record with more than 32767 columns');
+      o = o2;
+    }
     const out: SqlValue[] = [];
     let o = hsize;
     for (const t of types) {

@@ -175,8 +175,10 @@ t.test('seeded fuzz of every format: only DbCorrupt, never another error', async
       const b = Buffer.from(seed);
       for (let k = 1 + rnd(8); k > 0; k--) {
         const at = rnd(b.length);
-        // bytes in the structural headers are hit far more often than blob data would be at random
-        b[rnd(3) === 0 ? at : at % Math.min(b.length, 4096)] = rnd(3) === 0 ? 0xff : rnd(256);
+        // structure is hit far more often than blob data would be at random: the first 4 KiB
+        // (sqlite_master, BerkeleyDB meta, NDB slots) and the first 16 bytes of any 512-byte page
+        const where = [at, at % Math.min(b.length, 4096), Math.min(b.length - 1, at - (at % 512) + rnd(16))][rnd(3)]!;
+        b[where] = rnd(3) === 0 ? 0xff : rnd(256);
       }
       writeFileSync(file, rnd(10) === 0 ? b.subarray(0, rnd(b.length)) : b);
       try {
