@@ -8,13 +8,12 @@
 import { fail } from '../../common/errors.js';
 import type { OciSpec } from '../oci-spec.js';
 import { ANN } from '../oci-spec.js';
-import { makeNetnsFile, releaseNetns } from './netns.js';
 import { leaveLab } from './lab-leave.js';
 import { reapNetworks } from './lab.js';
-
-export { reapNetworks } from './lab.js';
+import { makeNetnsFile, releaseNetns } from './netns.js';
 import { portsOf, startPortProxy, type PortProxy } from './proxy.js';
 
+export { reapNetworks } from './lab.js';
 export type { PortProxy } from './proxy.js';
 
 export interface ContainerNet {
@@ -35,8 +34,8 @@ export async function prepareNetwork(spec: OciSpec, ctx: NetContext): Promise<Co
   // rootless networking (pasta/slirp4netns) is not there yet: say so instead of failing half-way
   if (process.geteuid?.() !== 0) fail('TSS_ENETWORK', 'run', lab ? `--network ${mode}` : '-p', 'published ports and lab networks need root (rootless networking is not available yet)');
   const netnsFile = makeNetnsFile(ctx.stateDir);
-  const undos: (() => void)[] = [() => releaseNetwork(ctx.stateDir)];
-  const undo = () => { for (const f of undos.splice(0).reverse()) { try { f(); } catch { /* keep undoing */ } } };
+  // a lab membership and the namespace mount are both recorded in the state dir: one undo for either
+  const undo = () => releaseNetwork(ctx.stateDir);
   try {
     if (!lab) return { spec, host: { netnsFile }, undo };
     // loaded only for lab networks: a ports-only or plain run does not pay for it
