@@ -109,7 +109,7 @@ t.test('BerkeleyDB hash Packages (db5.3_load): overflow and inline values, as rp
   }
 });
 
-t.test('NDB Packages.db (SUSE): slots and blobs', async (t) => {
+t.test('NDB Packages.db (SUSE): slots and blobs, checked as rpmpkg.c checks them (bounds, overlap, exact size, adler32)', async (t) => {
   const layer = tempDir(t, 'tss-rpm-');
   place(layer, 'usr/lib/sysimage/rpm/Packages.db', ndbDb(HAND(7)));
   t.same(list([layer]), HAND_LIST(7));
@@ -121,6 +121,10 @@ t.test('NDB Packages.db (SUSE): slots and blobs', async (t) => {
   overlap.writeUInt32LE(overlap.readUInt32LE(32 + 8) + 1, 48 + 8); // the second blob starts inside the first
   place(layer, 'usr/lib/sysimage/rpm/Packages.db', overlap);
   t.match(rpmInventory([layer]).problems[0]?.reason, /blobs of packages 1 and 2 overlap/);
+  const flipped = ndbDb(HAND(2));
+  flipped[4096 + 40]! ^= 1; // a byte of the first header blob
+  place(layer, 'usr/lib/sysimage/rpm/Packages.db', flipped);
+  t.match(rpmInventory([layer]).problems[0]?.reason, /blob of package 1 fails its adler32 check/);
 });
 
 /** hostile: each mutation of a valid sqlite db must give a DbCorrupt naming the file. */

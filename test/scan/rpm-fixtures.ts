@@ -109,7 +109,7 @@ export function ndbDb(blobs: readonly Buffer[]): Buffer {
   const PAGE = 4096;
   const slots = Buffer.alloc(PAGE);
   u32le(magic('RpmP'), 0, 1, 1, blobs.length + 1).copy(slots, 0);
-  for (let off = 32; off < PAGE; off += 16) u32le(magic('Slot'), 0, 0, 0).copy(slots, off);
+  for (let off = 32; off < PAGE; off += 16) u32le(magic('Slot'), 0, 0, 0).copy(slots, off); // free: block offset 0
   const areas: Buffer[] = [];
   let blk = PAGE / 16;
   for (const [i, b] of blobs.entries()) {
@@ -117,7 +117,9 @@ export function ndbDb(blobs: readonly Buffer[]): Buffer {
     const area = Buffer.alloc(span);
     u32le(magic('BlbS'), i + 1, 1, b.length).copy(area, 0);
     b.copy(area, 16);
-    u32le(0, b.length, magic('BlbE')).copy(area, span - 12);
+    let s1 = 1; let s2 = 0;
+    for (const c of area.subarray(0, span - 12)) { s1 = (s1 + c) % 65521; s2 = (s2 + s1) % 65521; }
+    u32le(((s2 << 16) | s1) >>> 0, b.length, magic('BlbE')).copy(area, span - 12);
     u32le(magic('Slot'), i + 1, blk, span / 16).copy(slots, 32 + 16 * i);
     areas.push(area);
     blk += span / 16;
