@@ -45,6 +45,8 @@ export async function prepareNetwork(spec: OciSpec, ctx: NetContext): Promise<Co
     return { spec: j.spec, host: { netnsFile, netHook: j.hook }, undo };
   } catch (e) {
     undo();
+    // a join that failed after bringing the network up leaves it with no member: take it down now
+    if (lab) reapNetworks();
     throw e;
   }
 }

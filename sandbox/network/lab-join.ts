@@ -93,6 +93,5 @@ export async function joinLab(spec: OciSpec, ctx: NetContext, netnsFile: string,
   writeHostsBase(ctx.stateDir, `${[...lines.slice(0, 2), own, ...lines.slice(2)].join('\n')}\n`);
   withLock(name, () => refreshHosts(name));
   const mounts = [...spec.mounts, { destination: '/etc/hosts', type: 'bind', source: hostsFile(ctx.stateDir), options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec', 'file'] }];
-  if (n.internal && !files['/etc/resolv.conf']?.trim().length) files['/etc/resolv.conf'] = '';
   return { spec: { ...spec, mounts, annotations: { ...spec.annotations, [ANN.files]: JSON.stringify(files) } }, hook: ['/bin/sh', hook] };
 }

@@ -74,6 +74,10 @@ t.test('lab networks', { skip }, async (t) => {
   t.equal(host.cli(sb, ['rm', '-f', 'peer']).code, 0);
   t.notMatch(host.cli(sb, ['exec', 'victim', 'cat', '/etc/hosts']).stdout, /peer/, 'and is gone once it left');
 
+  const nosuch = host.cli(sb, ['run', '--rm', '--profile', 'lab', '--network', 'nosuch', 'busybox', 'true']);
+  t.equal(nosuch.code, 125);
+  t.match(nosuch.stderr, /use network `nosuch`: no such network/);
+
   t.equal(host.cli(sb, ['rm', '-f', 'victim']).code, 0);
   t.equal(host.cli(sb, ['network', 'rm', 'lab', 'closed']).code, 0);
   t.same(host.cli(sb, ['network', 'ls', '-q']).stdout, '');
