@@ -2,7 +2,8 @@
 # scripts/install-deps.sh — the Debian packages tssandbox's build and tests need (run as root)
 #   build:  a C compiler with static glibc (the launcher, the demo image, test fixtures)
 #   tests:  busybox-static and mmdebstrap (fixture root filesystems), uidmap, bubblewrap,
-#           libseccomp-dev (a test-only filter writer), zstd (zstd layers), podman + runc (save →
+#           libseccomp-dev (a test-only filter writer), zstd (zstd layers), nftables + procps (lab
+#           networks: masquerade, pgrep in the network tests), podman + runc (save →
 #           podman load interop), attr, iproute2, util-linux, xz-utils and lz4 (the scanner reads apt
 #           lists in every compression), clamav (the scanner's clamscan check, tested with a
 #           self-made signature file), qemu-system-x86 and linux-image-amd64 (the cgroup v2 lane
@@ -11,7 +12,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(build-essential libc6-dev make busybox-static mmdebstrap uidmap bubblewrap libseccomp-dev zstd
-      podman runc crun attr iproute2 util-linux python3 xz-utils lz4 clamav qemu-system-x86 linux-image-amd64)
+      podman runc crun attr iproute2 nftables procps util-linux python3 xz-utils lz4 clamav qemu-system-x86 linux-image-amd64)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

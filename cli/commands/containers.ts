@@ -126,7 +126,10 @@ export function register(program: Command): void {
       const r = m.prune(ctx);
       for (const id of r.removed) out(`Deleted Containers: ${id}\n`);
       for (const id of r.cgroups) out(`Deleted cgroup: ${id}\n`);
-      out(`Total: ${r.removed.length} containers, ${r.cgroups.length} stale cgroups\n`);
+      // lab networks no live container is on: their namespace, bridge, uplink and nft tables
+      const nets = (await import('../../sandbox/network/index.js')).reapNetworks();
+      for (const n of nets) out(`Tore down network: ${n}\n`);
+      out(`Total: ${r.removed.length} containers, ${r.cgroups.length} stale cgroups, ${nets.length} idle networks\n`);
     });
 }
 
