@@ -3,8 +3,8 @@
 // rpm keeps one database in one of three formats: sqlite (Fedora ≥ 33, RHEL/UBI/Rocky/Alma 9),
 // ndb (openSUSE/SLES ≥ 15.?), BerkeleyDB hash (RHEL ≤ 8, CentOS 7). The first one found in that
 // order is read — rpm itself reads only the configured backend — and any other is named in a note.
-// Fedora ≥ 36 moved the database to usr/lib/sysimage/rpm with var/lib/rpm a symlink; symlinks
-// are never followed, the real path is on the list.
+// Fedora ≥ 36 moved the database to usr/lib/sysimage/rpm with var/lib/rpm a symlink; symlinked
+// parents resolve inside the image only (walk.ts), the database file itself is never a symlink.
 import type { InstalledPackage } from './inventory.js';
 import { DbCorrupt, withDb, type DbFile } from './db-file.js';
 import { SqliteFile } from './sqlite-file.js';
@@ -71,7 +71,10 @@ function packagesOf(blobs: readonly Buffer[], db: string, layer: number): { pack
 
 /** rpmInventory reads the image's rpm database, if it has one. */
 export function rpmInventory(layers: readonly string[]): RpmInventory {
-  const found = RPM_DBS.map(([rel, format]) => ({ rel, format, at: stackedPath(layers, rel) })).filter((d) => d.at?.st.isFile());
+  const seen = new Set<string>();
+  // var/lib/rpm is often a symlink to usr/lib/sysimage/rpm: one file, reached twice
+  const found = RPM_DBS.map(([rel, format]) => ({ rel, format, at: stackedPath(layers, rel) }))
+    .filter((d) => d.at?.st.isFile() && !seen.has(d.at.abs) && seen.add(d.at.abs));
   const out: RpmInventory = { packages: [], problems: [], notes: [] };
   const first = found[0];
   if (!first) return out;

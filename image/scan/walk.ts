@@ -3,7 +3,7 @@
 // The store unpacks layers to directories with overlayfs whiteouts (0:0 character devices); the
 // scanner reads those trees directly, never extracting anything again. Modes on disk are the
 // archive's (setuid/setgid kept as data), so the mode checks read what the layer ships.
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 export interface WalkEntry {
@@ -42,20 +42,33 @@ function lstatOrUndefined(p: string): Stats | undefined {
 
 /**
  * stackedPath finds rel in the stacked image (layers bottom first): the topmost layer holding it,
- * unless a layer above deleted it or one of its parents (whiteout). Symlinked parents are not
- * followed (the path is then absent); package databases sit at fixed real paths.
+ * unless a layer above deleted it or one of its parents (whiteout). A symlinked parent is resolved
+ * INSIDE the image, never by the host: its target is taken relative to the image root (absolute
+ * targets too, `..` stops at the root) and looked up again, at most 40 hops — so Fedora's
+ * var/lib/rpm → ../../usr/lib/sysimage/rpm works and `var → /var` cannot reach the host's /var.
+ * The final component is not followed (lstat): callers want regular files.
  */
-export function stackedPath(layers: readonly string[], rel: string): { abs: string; layer: number; st: Stats } | undefined {
-  const parts = rel.split('/');
+export function stackedPath(layers: readonly string[], rel: string, hops = 0): { abs: string; layer: number; st: Stats } | undefined {
+  const parts = rel.split('/').filter((p) => p && p !== '.');
+  if (!parts.length || parts.includes('..')) return undefined;
+  const path = parts.join('/');
   for (let i = layers.length - 1; i >= 0; i--) {
     for (let k = 1; k < parts.length; k++) {
       const st = lstatOrUndefined(join(layers[i]!, ...parts.slice(0, k)));
       if (st && isWhiteout(st)) return undefined;
-      // a symlinked parent would be resolved by the HOST (an absolute target leaves the layer):
-      // such a path does not exist for the scanner
-      if (st?.isSymbolicLink()) return undefined;
+      if (st?.isSymbolicLink()) {
+        if (hops >= 40) return undefined;
+        let target: string;
+        try { target = readlinkSync(join(layers[i]!, ...parts.slice(0, k))); } catch { return undefined; }
+        const out = target.startsWith('/') ? [] : parts.slice(0, k - 1);
+        for (const seg of [...target.split('/'), ...parts.slice(k)]) {
+          if (seg === '..') out.pop();
+          else if (seg && seg !== '.') out.push(seg);
+        }
+        return stackedPath(layers, out.join('/'), hops + 1);
+      }
     }
-    const abs = join(layers[i]!, rel);
+    const abs = join(layers[i]!, path);
     const st = lstatOrUndefined(abs);
     if (!st) continue;
     if (isWhiteout(st)) return undefined;

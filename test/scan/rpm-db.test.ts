@@ -7,6 +7,7 @@ import { DbCorrupt, withDb } from '../../image/scan/db-file.js';
 import { SqliteFile } from '../../image/scan/sqlite-file.js';
 import { parseRpmHeader, RpmHeaderError } from '../../image/scan/rpm-header.js';
 import { tempDir } from './fixtures.js';
+import { stackedPath } from '../../image/scan/walk.js';
 import { BDB_REASON, PY_REASON, RPM_REASON, bdbDb, headerBlob, ndbDb, rpmbuildAll, rpmJustDb, rpmQa, sqliteDb, type PkgSpec } from './rpm-fixtures.js';
 
 const list = (layers: string[]): string[] => rpmInventory(layers).packages.map((p) => `${p.name} ${p.version} ${p.arch ?? '-'}`).sort();
@@ -34,7 +35,7 @@ t.test('rpmdb.sqlite written by rpm itself reads as rpm -qa reads it', { skip: R
   t.same({ ...p }, { ecosystem: 'rpm', name: 'pkg9', version: '4:9.2.0-1.fc39', source: 'tss-fixture', arch: 'noarch', db: 'var/lib/rpm/rpmdb.sqlite', layer: 0 }, 'epoch, source rpm name, arch, db and layer');
 });
 
-t.test('Fedora layout: usr/lib/sysimage/rpm, var/lib/rpm a symlink (never followed) over a lower layer', { skip: RPM_REASON }, async (t) => {
+t.test('Fedora layout: var/lib/rpm → usr/lib/sysimage/rpm resolved inside the image, never on the host', { skip: RPM_REASON }, async (t) => {
   const lower = tempDir(t, 'tss-rpm-');
   const upper = tempDir(t, 'tss-rpm-');
   rpmJustDb(upper, '/usr/lib/sysimage/rpm', rpms.slice(0, 5));
@@ -44,7 +45,20 @@ t.test('Fedora layout: usr/lib/sysimage/rpm, var/lib/rpm a symlink (never follow
   const inv = rpmInventory([lower, upper]);
   t.equal(inv.packages.length, 5);
   t.same(inv.problems, [], 'the lower garbage Packages is hidden behind the symlinked var/lib/rpm');
+  t.same(inv.notes, [], 'var/lib/rpm/rpmdb.sqlite is the same file, not a second database');
   t.equal(inv.packages[0]!.layer, 1);
+  t.equal(inv.packages[0]!.db, 'usr/lib/sysimage/rpm/rpmdb.sqlite');
+  // the symlink in the upper layer, the database in the lower one: resolved in the stacked view
+  const l2 = tempDir(t, 'tss-rpm-');
+  rpmJustDb(l2, '/usr/lib/sysimage/rpm', rpms.slice(0, 3));
+  const u2 = tempDir(t, 'tss-rpm-');
+  mkdirSync(join(u2, 'var/lib'), { recursive: true });
+  symlinkSync('/usr/lib/sysimage/rpm', join(u2, 'var/lib/rpm'));
+  t.equal(stackedPath([l2, u2], 'var/lib/rpm/rpmdb.sqlite')?.layer, 0, 'an absolute target is taken from the image root');
+  symlinkSync('../../../../../../../..', join(u2, 'up'));
+  t.equal(stackedPath([l2, u2], 'up/usr/lib/sysimage/rpm/rpmdb.sqlite')?.layer, 0, '.. stops at the image root');
+  symlinkSync('loop', join(u2, 'loop'));
+  t.equal(stackedPath([l2, u2], 'loop/x'), undefined, 'a symlink loop ends');
   // a symlink out of the image (absolute, to the host) is not followed either
   const evil = tempDir(t, 'tss-rpm-');
   mkdirSync(join(evil, 'var/lib'), { recursive: true });
