@@ -15,7 +15,8 @@ import { defaultStateRoot } from '../oci/state.js';
 const OCI_ONLY = new Set(['create', 'start', 'state', 'delete', 'features', 'spec', 'list', 'pause', 'resume', 'update', 'events', 'checkpoint', 'restore']);
 const OVERLAP = new Set(['kill', 'exec', 'ps']);
 const OCI_GLOBALS = ['log', 'log-format', 'systemd-cgroup', 'debug', 'criu', 'rootless'];
-const OCI_VERB_FLAGS = ['bundle', 'b', 'process', 'p', 'console-socket', 'pid-file', 'all', 'a', 'preserve-fds', 'no-pivot', 'no-new-keyring'];
+/** long flags only runc's verbs have (short ones collide with docker's: ps -a, exec -p …) */
+const OCI_VERB_FLAGS = ['bundle', 'process', 'console-socket', 'pid-file', 'preserve-fds', 'no-pivot', 'no-new-keyring'];
 
 export const TSSANDBOX_VERSION = '0.1.0';
 
@@ -27,6 +28,7 @@ export function isOciInvocation(args: readonly string[], stateRootOf: (a: OciArg
   if (OCI_ONLY.has(a.verb)) return true;
   if (!OVERLAP.has(a.verb)) return false;
   if (OCI_GLOBALS.some((g) => a.globals.has(g)) || OCI_VERB_FLAGS.some((f) => a.flags.has(f))) return true;
+  if (a.verb === 'kill' && (a.flags.has('all') || a.flags.has('a'))) return true; // docker kill has no --all
   const id = a.operands[0];
   return !!id && /^[A-Za-z0-9][A-Za-z0-9_+.-]*$/.test(id) && existsSync(join(stateRootOf(a), id, 'state.json'));
 }
