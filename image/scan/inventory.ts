@@ -12,6 +12,8 @@ export interface InstalledPackage {
   readonly source?: string;
   /** dpkg Architecture / apk A: / rpm ARCH (absent when the database does not say) */
   readonly arch?: string;
+  /** rpm VENDOR ("Fedora Project", "Red Hat, Inc."), when the header has one */
+  readonly vendor?: string;
   /** database path and the index of the layer that holds it */
   readonly db: string;
   readonly layer: number;

@@ -64,7 +64,7 @@ function packagesOf(blobs: readonly Buffer[], db: string, layer: number): { pack
     // gpg-pubkey "packages" are imported signing keys, not software
     if (h.name === 'gpg-pubkey') continue;
     const src = h.sourceRpm ? sourceName(h.sourceRpm) : undefined;
-    packages.push({ ecosystem: 'rpm', name: h.name, version: evr(h), source: src ?? h.name, ...(h.arch ? { arch: h.arch } : {}), db, layer });
+    packages.push({ ecosystem: 'rpm', name: h.name, version: evr(h), source: src ?? h.name, ...(h.arch ? { arch: h.arch } : {}), ...(h.vendor ? { vendor: h.vendor } : {}), db, layer });
   }
   return { packages, bad };
 }

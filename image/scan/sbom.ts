@@ -47,7 +47,7 @@ export function cycloneDx(input: SbomInput): Record<string, unknown> {
     if (seen.has(ref)) continue; // the same package in status and status.d/
     seen.add(ref);
     components.push({
-      type: 'library', 'bom-ref': ref, name: p.name, version: p.version, purl: ref,
+      type: 'library', 'bom-ref': ref, name: p.name, version: p.version, purl: ref, ...(p.vendor ? { publisher: p.vendor } : {}),
       properties: [
         { name: 'tssandbox:package-db', value: p.db },
         { name: 'tssandbox:layer', value: input.image.diffIds[p.layer] ?? String(p.layer) },

@@ -96,6 +96,7 @@ t.test('rpm image: OSV advisories by source rpm name with rpm version order; SBO
   const ssl = comps.find((c) => c.purl?.startsWith('pkg:rpm/fedora/openssl@'))!;
   t.equal(ssl.purl, 'pkg:rpm/fedora/openssl@3.1.1-4.fc39?arch=x86_64&distro=fedora-39&epoch=1');
   t.same(ssl.properties?.find((p) => p.name === 'tssandbox:source-package'), undefined, 'source equals name: no property');
+  t.equal((comps.find((c) => c.purl?.startsWith('pkg:rpm/fedora/glibc@')) as { publisher?: string }).publisher, 'Fedora Project', 'rpm VENDOR is the publisher');
   t.ok(comps.find((c) => c.purl === 'pkg:rpm/fedora/openssl-libs@3.1.1-4.fc39?arch=x86_64&distro=fedora-39&epoch=1')?.properties?.some((p) => p.name === 'tssandbox:source-package' && p.value === 'openssl'));
 });
 
