@@ -1,6 +1,7 @@
 // bench/notify-bench.c — seccomp-notify round trips: a target that notifies getppid, and the minimal C supervisor to compare ours with (bench only)
 // usage: notify-bench target N   — install a filter notifying getppid with NEW_LISTENER, pass the
-//                                  listener on fd 3 (SCM_RIGHTS), call getppid N times, print ns/call
+//                                  listener on fd 3 (SCM_RIGHTS), call getppid N times, print
+//                                  ns/call and one more call's result and errno
 //        notify-bench csup N     — run the target as a child and answer it with the smallest loop
 //                                  there is (RECV, SEND CONTINUE), print the target's ns/call
 #include <errno.h>
@@ -43,7 +44,9 @@ static int target(long n, int sock) {
   for (long i = 0; i < n; i++) syscall(__NR_getppid);
   clock_gettime(CLOCK_MONOTONIC, &z);
   double ns = ((z.tv_sec - a.tv_sec) * 1e9 + (z.tv_nsec - a.tv_nsec)) / (double)n;
-  printf("%.1f\n", ns);
+  errno = 0;
+  long last = syscall(__NR_getppid); /* what the supervisor answered: the parent's pid, or -1 and its errno */
+  printf("%.1f %ld %d\n", ns, last, last < 0 ? errno : 0);
   fflush(stdout);
   return 0;
 }

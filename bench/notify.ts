@@ -32,7 +32,7 @@ async function ours(bin: string, n: number, writer: AuditWriter): Promise<number
   await loop.run();
   closeFd(fd);
   await exited;
-  return Number(out.trim());
+  return Number(out.trim().split(' ')[0]);
 }
 
 export async function benchNotify(n = 100_000): Promise<BenchRow[]> {
@@ -46,7 +46,7 @@ export async function benchNotify(n = 100_000): Promise<BenchRow[]> {
     // a writer that records nothing: the loop's own cost; and the real writer on a temp log (no rate limiting: every line is written)
     const nullWriter = { append: () => ({ written: false, head: { seq: 0, hash: '' } }) } as unknown as AuditWriter;
     for (let i = 0; i < RUNS; i++) {
-      c.push(Number(spawnSync(bin, ['csup', String(n)], { encoding: 'utf8' }).stdout.trim()));
+      c.push(Number(spawnSync(bin, ['csup', String(n)], { encoding: 'utf8' }).stdout.trim().split(' ')[0]));
       off.push(await ours(bin, n, nullWriter));
       const w = AuditWriter.open(join(dir, `audit-${i}.ndjson`), { container: { id: 'bench' } });
       try { on.push(await ours(bin, n, w)); } finally { w.close(); rmSync(join(dir, `audit-${i}.ndjson`), { force: true }); }

@@ -35,6 +35,8 @@ export interface LoopOptions {
   readonly writer: AuditWriter;
   /** the log could not take a line: the container must not go on unrecorded (kill it) */
   readonly onFatal?: (err: Error) => void;
+  /** progress: called after every wait and every answer (the watchdog's heartbeat) */
+  readonly beat?: () => void;
 }
 
 export interface LoopStats { received: number; answered: number; gone: number; denied: number }
@@ -66,6 +68,7 @@ export class NotifyLoop {
     while (!this.stopped) {
       let rev = pollNow(this.o.fd);
       if (!rev) rev = await pollAsync(this.o.fd, 250);
+      this.o.beat?.();
       if (rev & 1) {
         for (let i = 0; i < BATCH && (pollNow(this.o.fd) & 1); i++) this.handleOne();
         await new Promise((r) => setImmediate(r));
@@ -201,6 +204,7 @@ export class NotifyLoop {
     r.writeBigInt64LE(0n, 8);
     r.writeInt32LE(err ? -err : 0, 16);
     r.writeUInt32LE(err ? 0 : FLAG_CONTINUE, 20);
+    this.o.beat?.();
     if (ioctl(this.o.fd, NOTIF_SEND, r) < 0) this.stats.gone++;
     else this.stats.answered++;
   }

@@ -11,6 +11,7 @@ import { AuditWriter } from '../../audit/writer.js';
 import { NotifyLoop, type LoopStats } from './loop.js';
 import type { SupervisedFilter } from './plan.js';
 import { closeFd } from './sys.js';
+import { Watchdog } from './watchdog.js';
 
 const SIGNAMES: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM', 31: 'SIGSYS' };
 
@@ -22,6 +23,8 @@ export interface SessionOptions {
   /** kill the container (fail closed when the log cannot take a line) */
   readonly kill: () => void;
   readonly rateLimitMs?: number;
+  /** a notification pending this long with no progress of the loop kills the container (default 10 s; 0: no watchdog) */
+  readonly stallMs?: number;
 }
 
 export class AuditSession {
@@ -29,6 +32,8 @@ export class AuditSession {
   readonly anchor: string;
   private readonly writer: AuditWriter;
   private loop: NotifyLoop | undefined;
+  private fd = -1;
+  private watchdog: Watchdog | undefined;
   private running: Promise<LoopStats> | undefined;
   private startedAt = 0;
   private readonly timer: NodeJS.Timeout;
@@ -57,13 +62,20 @@ export class AuditSession {
     const loop = new NotifyLoop({
       fd, table: this.o.filter.table, policy: this.o.filter.policy, writer: this.writer,
       onFatal: () => this.o.kill(),
+      beat: () => this.watchdog?.beat(),
     });
     this.loop = loop;
-    this.running = loop.run().finally(() => closeFd(fd));
+    this.fd = fd;
+    this.running = loop.run().finally(async () => {
+      // the watchdog polls the fd by number: it stops before the number can be reused
+      await this.watchdog?.stop();
+      closeFd(fd);
+    });
   }
 
   started(pid?: number): void {
     this.startedAt = Date.now();
+    if (pid && this.fd >= 0 && !this.watchdog && this.o.stallMs !== 0) this.watchdog = new Watchdog(this.fd, pid, this.o.stallMs ?? 10_000);
     this.writer.append({ event: 'started', ...(pid ? { proc: { pid } } : {}) });
     this.mark();
   }
@@ -90,6 +102,9 @@ export class AuditSession {
   }
 
   get stats(): LoopStats | undefined { return this.loop?.stats; }
+
+  /** the watchdog killed the container (a hung loop) */
+  get watchdogFired(): boolean { return this.watchdog?.fired ?? false; }
 
   private async stopLoop(): Promise<LoopStats | undefined> {
     if (!this.running) return undefined;

@@ -95,7 +95,10 @@ export function pollNow(fd: number): number {
 export function pollAsync(fd: number, timeoutMs: number): Promise<number> {
   const b = pollfd(fd);
   return new Promise((resolve, reject) => {
+    // koffi's async call does not keep the event loop alive: this timer does, while the wait lasts
+    const keep = setTimeout(() => {}, timeoutMs + 1000);
     load().poll.async(b, 1, timeoutMs, (err: unknown, r: number) => {
+      clearTimeout(keep);
       if (err) reject(err as Error);
       else resolve(r > 0 ? b.readInt16LE(6) : 0);
     });

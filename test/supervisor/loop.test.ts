@@ -1,0 +1,110 @@
+// test/supervisor/loop.test.ts — the notify loop against a real target: observe answers CONTINUE and records, deny answers the errno after the line, the watchdog kills the target of a hung loop (tests, needs cc and user notification)
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { AuditWriter } from '../../audit/writer.js';
+import { NotifyLoop } from '../../sandbox/notify/loop.js';
+import type { NotifyTable } from '../../sandbox/notify/rules.js';
+import { closeFd, recvFd, socketPair } from '../../sandbox/notify/sys.js';
+import { Watchdog } from '../../sandbox/notify/watchdog.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tss-test-notify-loop-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const bin = join(dir, 'notify-bench');
+const built = spawnSync('cc', ['-O2', '-o', bin, join(REPO_ROOT, 'bench/notify-bench.c')], { encoding: 'utf8' });
+const notif = (() => { try { return readFileSync('/proc/sys/kernel/seccomp/actions_avail', 'utf8').includes('user_notif'); } catch { return false; } })();
+const skip = built.status !== 0 ? `cc failed: ${built.stderr.split('\n')[0]}` : !notif ? 'no seccomp user notification' : process.arch !== 'x64' && process.arch !== 'arm64' ? 'x86_64/aarch64 only' : false;
+const policy = { name: 't', defaultAction: { kind: 'allow' as const }, arches: [], foreignAction: { kind: 'kill_process' as const }, rules: [] };
+const table = (kind: 'observe' | 'deny'): NotifyTable => ({ entries: [{ rule: 0, syscall: 'getppid', kind, ...(kind === 'deny' ? { errno: 13 } : {}), family: 'test', source: 'test.yaml:1' }], bySyscall: { getppid: [0] } });
+
+/** start the target (notifies getppid n+2 times), hand its listener to a loop */
+async function target(n: number) {
+  const [mine, theirs] = socketPair();
+  const child = spawn(bin, ['target', String(n)], { stdio: ['ignore', 'pipe', 'inherit', theirs] });
+  closeFd(theirs);
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
+  let fd = -1;
+  for (let i = 0; i < 500 && fd < 0; i++) { fd = recvFd(mine); if (fd < 0) await new Promise((r) => setTimeout(r, 10)); }
+  closeFd(mine);
+  return { child, fd, exit, out: () => out };
+}
+
+t.test('observe: every call is recorded, then continues (getppid returns the real parent)', { skip }, async (t) => {
+  const tg = await target(50);
+  t.ok(tg.fd >= 0, 'the listener arrived by SCM_RIGHTS');
+  const log = join(dir, 'observe.ndjson');
+  const w = AuditWriter.open(log, { container: { id: 'obs' } });
+  const loop = new NotifyLoop({ fd: tg.fd, table: table('observe'), policy, writer: w });
+  const stats = await loop.run();
+  closeFd(tg.fd);
+  w.close();
+  const e = await tg.exit;
+  t.equal(e.code, 0);
+  const [, ret, err] = tg.out().trim().split(' ');
+  t.equal(Number(ret), process.pid, 'CONTINUE: the kernel ran getppid for real');
+  t.equal(err, '0');
+  t.equal(stats.received, 52);
+  t.equal(stats.answered, 52);
+  const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { syscall: { name: string }; decision: { action: string; rule: string } });
+  t.equal(lines.length, 52, 'one line per call (no rate limiting asked)');
+  t.ok(lines.every((l) => l.syscall.name === 'getppid' && l.decision.action === 'observe' && l.decision.rule === 'test.yaml:1'));
+});
+
+t.test('deny: the errno is answered, after the line', { skip }, async (t) => {
+  const tg = await target(3);
+  const log = join(dir, 'deny.ndjson');
+  const w = AuditWriter.open(log, { container: { id: 'deny' } });
+  let linesAtAnswer = -1;
+  // the line must exist when the answer goes out: count lines from inside append's check hook
+  const loop = new NotifyLoop({ fd: tg.fd, table: table('deny'), policy, writer: w, beat: () => { linesAtAnswer = w.head.seq; } });
+  const stats = await loop.run();
+  closeFd(tg.fd);
+  w.close();
+  await tg.exit;
+  const [, ret, err] = tg.out().trim().split(' ');
+  t.equal(ret, '-1');
+  t.equal(err, '13', 'EACCES from the table');
+  t.equal(stats.denied, 5);
+  t.equal(linesAtAnswer, 5, 'the last answer went out after its line was written');
+  const last = JSON.parse(readFileSync(log, 'utf8').trim().split('\n').pop()!) as { syscall: { errno: string }; decision: { action: string } };
+  t.equal(last.decision.action, 'deny');
+  t.equal(last.syscall.errno, 'EACCES');
+});
+
+t.test('watchdog: a loop that stops answering gets its target killed', { skip }, async (t) => {
+  const tg = await target(100_000_000);
+  const w = AuditWriter.open(join(dir, 'hung.ndjson'), { container: { id: 'hung' } });
+  const dog = new Watchdog(tg.fd, tg.child.pid!, 300);
+  const loop = new NotifyLoop({ fd: tg.fd, table: table('observe'), policy, writer: w, beat: () => dog.beat() });
+  const running = loop.run();
+  await new Promise((r) => setTimeout(r, 200));
+  t.ok(loop.stats.answered > 0, 'answering at first');
+  // the event loop hangs (a synchronous wait): the target waits in a notified call meanwhile
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+  const e = await tg.exit;
+  t.equal(e.signal, 'SIGKILL', 'the watchdog killed the target');
+  t.ok(dog.fired);
+  await running;
+  await dog.stop();
+  closeFd(tg.fd);
+  w.close();
+});
+
+t.test('watchdog: a healthy loop is left alone', { skip }, async (t) => {
+  const tg = await target(20_000);
+  const w = AuditWriter.open(join(dir, 'ok.ndjson'), { container: { id: 'ok' } });
+  const dog = new Watchdog(tg.fd, tg.child.pid!, 300);
+  const loop = new NotifyLoop({ fd: tg.fd, table: table('observe'), policy, writer: w, beat: () => dog.beat() });
+  await loop.run();
+  await dog.stop();
+  closeFd(tg.fd);
+  w.close();
+  const e = await tg.exit;
+  t.equal(e.code, 0);
+  t.notOk(dog.fired);
+});
