@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fail } from '../../common/errors.js';
 import type { SeccompPolicy } from '../../policy/seccomp/types.js';
 import type { Profile } from '../../policy/types.js';
 import { NOTIFY_RULES_VERSION, notifiedSyscalls, superviseePolicy, type NotifyTable } from './rules.js';
@@ -41,7 +42,7 @@ export async function supervisedFilter(profile: Profile, plainDigest: string, ca
   } catch { /* a miss: load, rewrite and compile below */ }
   const [{ loadProfile }, { compileSeccomp }] = await Promise.all([import('../../policy/load.js'), import('../../policy/api.js')]);
   const full = loadProfile(profile.name);
-  if (!full.seccomp) throw new Error(`profile ${profile.name} has no filter to supervise`);
+  if (!full.seccomp) fail('TSS_EPOLICY', 'supervise profile', profile.name, 'it has no seccomp filter to route to the supervisor');
   const { policy, table } = superviseePolicy(full.seccomp, full.supervisor);
   const c = compileSeccomp(policy, undefined, { cacheDir: join(cacheDir, 'seccomp') });
   const out: SupervisedFilter = { bytes: c.bytes, digest: c.digest, instructions: c.instructions, policy, table, profile: profile.name, notify: notifiedSyscalls(table) };

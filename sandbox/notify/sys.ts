@@ -4,6 +4,7 @@
 // event loop never waits for a notification. The ioctls themselves are only issued once poll said
 // the listener is readable, and SEND never blocks.
 import { createRequire } from 'node:module';
+import { fail } from '../../common/errors.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Fn = any;
@@ -48,7 +49,7 @@ const SCM_RIGHTS = 1;
 /** socketPair: a close-on-exec unix stream pair (the launcher gets one end as its fd 6). */
 export function socketPair(): [number, number] {
   const sv = [0, 0];
-  if (load().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) throw new Error(`socketpair: errno ${errno()}`);
+  if (load().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) fail('TSS_ENATIVE', 'socketpair', 'AF_UNIX', `errno ${errno()}`);
   return [sv[0]!, sv[1]!];
 }
 
