@@ -15,13 +15,13 @@ import type { AuditWriter } from '../../audit/writer.js';
 import type { SyscallInput } from '../../audit/events.js';
 import { readArgv, readCString, readSockaddr, type MemReader } from './decode.js';
 import type { NotifyEntry, NotifyTable } from './rules.js';
-import { errno as lastErrno, ioctl, pollAsync, pollNow, readMemory, POLLERR, POLLHUP } from './sys.js';
+import { errno as lastErrno, ioctl, ioctlValue, pollAsync, pollNow, readMemory, POLLERR, POLLHUP } from './sys.js';
 
 const NOTIF_RECV = 0xc0502100;
 const NOTIF_SEND = 0xc0182101;
 const NOTIF_ID_VALID = 0x40082102;
 const NOTIF_SET_FLAGS = 0x40082104;
-const USER_NOTIF_FD_SYNC_WAKE_UP = 1n;
+const USER_NOTIF_FD_SYNC_WAKE_UP = 1;
 const FLAG_CONTINUE = 1;
 const ENOENT = 2;
 const EPERM = 1;
@@ -56,10 +56,9 @@ export class NotifyLoop {
   private readonly procs = new Map<number, ProcInfo>();
 
   constructor(private readonly o: LoopOptions) {
-    const f = Buffer.alloc(8);
-    f.writeBigUInt64LE(USER_NOTIF_FD_SYNC_WAKE_UP);
-    // the target and the supervisor wake on the same CPU (6.7+): a round trip costs less; older kernels say EINVAL
-    this.syncWakeUp = ioctl(o.fd, NOTIF_SET_FLAGS, f) === 0;
+    // the target and the supervisor wake on the same CPU (6.6+): a round trip costs less; older kernels
+    // say EINVAL. The flags are the ioctl's argument itself, not a pointer to them.
+    this.syncWakeUp = ioctlValue(o.fd, NOTIF_SET_FLAGS, USER_NOTIF_FD_SYNC_WAKE_UP) === 0;
   }
 
   stop(): void { this.stopped = true; }
@@ -93,10 +92,12 @@ export class NotifyLoop {
     const arch = ARCH_BY_AUDIT.get(audit);
     const name = arch ? syscallName(arch, nr) ?? `nr${nr}` : `nr${nr}`;
     const entry = this.entryFor(name, nr, audit, args);
-    const read: MemReader = (addr, len) => readMemory(pid, addr, len);
+    let readMem = false;
+    const read: MemReader = (addr, len) => { readMem = true; return readMemory(pid, addr, len); };
     const line = this.describe(entry, name, nr, arch ?? String(audit), pid, args, read);
-    // what was read is only as good as the target still waiting in this very syscall
-    if (!this.idValid(id)) { this.stats.gone++; return; }
+    // what was read is only as good as the target still waiting in this very syscall (a call whose
+    // line holds only registers needs no check: SEND fails by itself for a target that is gone)
+    if (readMem && !this.idValid(id)) { this.stats.gone++; return; }
     let deny = entry?.kind !== 'observe' ? (entry?.errno ?? EPERM) : 0;
     try {
       this.o.writer.append(line);

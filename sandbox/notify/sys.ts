@@ -10,7 +10,7 @@ import { fail } from '../../common/errors.js';
 type Fn = any;
 interface Lib {
   koffi: any;
-  socketpair: Fn; recvmsg: Fn; ioctl: Fn; poll: Fn; close: Fn; vmRead: Fn; syscall: Fn;
+  socketpair: Fn; recvmsg: Fn; ioctl: Fn; ioctlv: Fn; poll: Fn; close: Fn; vmRead: Fn; syscall: Fn;
 }
 
 let lib: Lib | undefined;
@@ -28,6 +28,7 @@ function load(): Lib {
     socketpair: c.func('int socketpair(int, int, int, _Out_ int *sv)'),
     recvmsg: c.func('recvmsg', 'long', ['int', koffi.inout(koffi.pointer(msghdr)), 'int']),
     ioctl: c.func('int ioctl(int, unsigned long, void *)'),
+    ioctlv: c.func('int ioctl(int, unsigned long, ...)'),
     poll: c.func('int poll(void *, unsigned long, int)'),
     close: c.func('int close(int)'),
     vmRead: c.func('process_vm_readv', 'long', ['int', koffi.pointer(iovec), 'unsigned long', koffi.pointer(iovec), 'unsigned long', 'unsigned long']),
@@ -69,6 +70,11 @@ export function recvFd(sock: number): number {
 
 export function closeFd(fd: number): void { if (fd >= 0) load().close(fd); }
 
+/** ioctlValue: an ioctl whose argument is a value, not a pointer (NOTIF_SET_FLAGS) */
+export function ioctlValue(fd: number, req: number, value: number): number {
+  return load().ioctlv(fd, req, 'unsigned long', value) as number;
+}
+
 /** ioctl with a buffer argument; returns the raw result (-1 with errno()) */
 export function ioctl(fd: number, req: number, arg: Buffer): number {
   return load().ioctl(fd, req, arg) as number;
@@ -85,11 +91,15 @@ function pollfd(fd: number): Buffer {
   return b;
 }
 
+/** one reused struct pollfd: a fresh Buffer per call costs koffi several microseconds (measured) */
+const scratch = Buffer.alloc(8);
+
 /** pollNow: revents of fd without waiting (0: nothing) */
 export function pollNow(fd: number): number {
-  const b = pollfd(fd);
-  const r = load().poll(b, 1, 0) as number;
-  return r > 0 ? b.readInt16LE(6) : 0;
+  scratch.writeInt32LE(fd, 0);
+  scratch.writeInt32LE(POLLIN, 4); // events = POLLIN, revents = 0
+  const r = load().poll(scratch, 1, 0) as number;
+  return r > 0 ? scratch.readInt16LE(6) : 0;
 }
 
 /** pollAsync waits up to timeoutMs on the thread pool; resolves revents (0 on timeout) */
