@@ -42,11 +42,11 @@ export class LogWriter {
   close(): void { this.flush(); closeSync(this.fd); }
 
   private record(stream: 'stdout' | 'stderr', log: string): void {
-    const line = `${JSON.stringify({ log, stream, time: new Date().toISOString() })}\n`;
-    const bytes = Buffer.byteLength(line);
-    if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate();
+    // encoded once (byteLength and a string write would each walk it): the supervisor's hot path, run jitless
+    const line = Buffer.from(`${JSON.stringify({ log, stream, time: new Date().toISOString() })}\n`);
+    if (this.size > 0 && this.size + line.length > this.maxBytes) this.rotate();
     writeSync(this.fd, line);
-    this.size += bytes;
+    this.size += line.length;
   }
 
   private rotate(): void {

@@ -27,6 +27,7 @@ import type { CgroupHandle } from './cgroups/index.js';
 import { ANN } from './oci-spec.js';
 import { dataRoot, DEMO_REF, DEMO_TAR, PACKAGE_ROOT, runRoot } from './paths.js';
 import { writeHandoff } from './handoff.js';
+import { SUPERVISOR_NODE_ARGS, supervisorEnv } from './supervisor-flags.js';
 import { containerName, ensureNameFree } from './names.js';
 import { reapStale } from './stale.js';
 import type { Supervision } from './notify/index.js';
@@ -250,8 +251,8 @@ export async function runDetached(o: RunOptions, rootFlag?: string, warn: (s: st
       what: o.image, plan: p.plan, ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}), ...(p.timeout ? { timeout: p.timeout } : {}),
     });
     const out = openSync(join(p.ctrDir, 'supervisor.log'), 'a', 0o600);
-    // a small young generation: the supervisor's garbage is log chunks, and RSS is what it costs per container
-    const child = spawn(process.execPath, ['--max-semi-space-size=1', SUPERVISOR_MAIN, p.stateDir], { detached: true, stdio: ['ignore', out, out, 'pipe'], cwd: '/' });
+    // RSS is what a supervisor costs per container: flags and env chosen by measurement (supervisor-flags.ts)
+    const child = spawn(process.execPath, [...SUPERVISOR_NODE_ARGS, SUPERVISOR_MAIN, p.stateDir], { detached: true, stdio: ['ignore', out, out, 'pipe'], cwd: '/', env: supervisorEnv() });
     closeSync(out);
     // the slot names its owner's pid; from now on that is the supervisor (a killed CLI must not get it reaped)
     if (child.pid) writeFileSync(p.slotFile, `${p.id} ${child.pid}\n`);
