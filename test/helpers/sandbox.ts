@@ -88,7 +88,8 @@ export class Sandbox {
 
 function cgroupDirs(parent: string): string[] {
   const out: string[] = [];
-  for (const ctrl of readdirSync('/sys/fs/cgroup')) {
+  // '' is the cgroup2 mount itself on a cgroup2-only host (the v2 qemu lane)
+  for (const ctrl of ['', ...readdirSync('/sys/fs/cgroup')]) {
     const p = join('/sys/fs/cgroup', ctrl, parent);
     if (existsSync(p)) out.push(p);
   }
