@@ -52,7 +52,7 @@ export function readContainerFile(layers: readonly string[], path: string): stri
   return undefined;
 }
 
-export interface ExecUser { readonly uid: number; readonly gid: number; readonly additionalGids: number[] }
+export interface ExecUser { readonly uid: number; readonly gid: number; readonly additionalGids: number[]; /** the passwd entry's home, when there is one */ readonly home?: string }
 
 /**
  * resolveExecUser turns `-u USER[:GROUP]` (names or numbers) into ids the way docker exec does:
@@ -77,5 +77,5 @@ export function resolveExecUser(spec: string, layers: readonly string[], idCount
   }
   if (uid >= idCount || gid >= idCount) fail('TSS_EUSAGE', 'exec', `-u ${spec}`, `ids at or above ${idCount} are outside the container's id range`);
   const additionalGids = entry ? [...new Set(group.filter((x) => x.members.includes(entry.name) && x.gid !== gid && x.gid < idCount).map((x) => x.gid))] : [];
-  return { uid, gid, additionalGids };
+  return { uid, gid, additionalGids, ...(entry?.home ? { home: entry.home } : {}) };
 }

@@ -32,12 +32,17 @@ export function containerLayers(spec: OciSpec, rwDir: string): string[] {
 export function execSpec(spec: OciSpec, cmd: readonly string[], o: ExecOptions, layers: readonly string[] = [], idCount = 65536): OciSpec {
   const env = new Map(spec.process.env.map((e) => [e.split('=')[0]!, e]));
   if (o.tty && !env.has('TERM')) env.set('TERM', 'TERM=xterm'); // as run -t (docker-spec.ts) and docker exec -t
+  let user = spec.process.user;
+  if (o.user !== undefined) {
+    const u = resolveExecUser(o.user, layers, idCount);
+    user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
+    // the other user's HOME, as runc gives an exec'd process (an explicit -e HOME still wins)
+    if (u.home) env.set('HOME', `HOME=${u.home}`);
+  }
   for (const e of o.env) {
     if (!e.includes('=')) fail('TSS_EUSAGE', 'exec', `-e ${e}`, 'expected KEY=VALUE');
     env.set(e.split('=')[0]!, e);
   }
-  let user = spec.process.user;
-  if (o.user !== undefined) user = resolveExecUser(o.user, layers, idCount);
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) fail('TSS_EUSAGE', 'exec', `-w ${o.workdir}`, 'the working directory must be absolute');
   const { [ANN.init]: _init, ...annotations } = spec.annotations;
   return {

@@ -31,9 +31,10 @@ t.test('exec -t and exec -u NAME', { skip }, async (t) => {
   t.equal(run.code, 0, run.stderr);
 
   t.test('-u by name: ids and supplementary groups from the container\'s /etc/passwd and /etc/group', async (t) => {
-    const byName = sb.cli(['exec', '-u', 'app', 'web', 'sh', '-c', 'id -u; id -g; id -G']);
+    const byName = sb.cli(['exec', '-u', 'app', 'web', 'sh', '-c', 'id -u; id -g; id -G; echo $HOME']);
     t.equal(byName.code, 0, byName.stderr);
-    const [uid, gid, groups] = byName.stdout.trim().split('\n');
+    const [uid, gid, groups, home] = byName.stdout.trim().split('\n');
+    t.equal(home, '/home/app', 'HOME is the user\'s');
     t.equal(uid, '1000');
     t.equal(gid, '1000', 'the primary group is the passwd entry\'s');
     t.same(groups!.split(' ').sort(), ['10', '1000', '50'], 'member groups are supplementary');
