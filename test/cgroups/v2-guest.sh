@@ -111,6 +111,7 @@ chmod 1777 $R/tmp
 # over /: this script keeps the initramfs as its root (busybox stays at hand), its working
 # directory is $R's mount, and `chroot .` from there gives a root that is the namespace's top mount.
 cd $R && mount --move $R / || bad 'move the new root over /'
+n=0
 for t in $TESTS; do
  for hf in /host"$REPO"/$t; do
   f=${hf#/host}
@@ -119,13 +120,15 @@ for t in $TESTS; do
   # the whole TAP stream, live, so a hang still shows how far the file got; through a file, since
   # a container process that outlives a killed test would hold a pipe open. TAP_TIMEOUT: tap's own
   # 30 s default is for a native CPU, not an emulated one (the guest's timeout bounds the file)
-  : > /tmp/out
-  tail -f /tmp/out | sed 's/^/TSS-V2-TAP: /' &
-  tailpid=$!
-  timeout -s KILL "${FILE_TIMEOUT:-240}" chroot . /bin/sh -c "cd '$REPO' && HOME=/tmp TSS_IN_V2_GUEST=1 TAP_TIMEOUT=0 '$NODE' '$f'" >> /tmp/out 2>&1 < /dev/null
+  n=$((n + 1))
+  out=/tmp/out.$n
+  : > $out
+  ( tail -f $out & echo $! > /tmp/tail.pid; wait ) | sed 's/^/TSS-V2-TAP: /' &
+  timeout -s KILL "${FILE_TIMEOUT:-240}" chroot . /bin/sh -c "cd '$REPO' && HOME=/tmp TSS_IN_V2_GUEST=1 TAP_TIMEOUT=0 '$NODE' '$f'" >> $out 2>&1 < /dev/null
   rc=$?
-  sleep 1
-  kill $tailpid 2>/dev/null; pkill -P $tailpid 2>/dev/null; pkill tail 2>/dev/null
+  sleep 1 # tail -f polls each second: let it print the last lines
+  kill "$(cat /tmp/tail.pid)"
+  wait
   if [ "$rc" = 0 ]; then ok "${f#$REPO/}"; else bad "${f#$REPO/} (exit $rc)"; fi
  done
 done
