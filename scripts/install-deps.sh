@@ -7,12 +7,15 @@
 #           podman load interop), attr, iproute2, util-linux, xz-utils and lz4 (the scanner reads apt
 #           lists in every compression), clamav (the scanner's clamscan check, tested with a
 #           self-made signature file), qemu-system-x86 and linux-image-amd64 (the cgroup v2 lane
-#           boots Debian's kernel with only cgroup2 mounted)
+#           boots Debian's kernel with only cgroup2 mounted; e2fsprogs makes its ext4 disk), rpm and
+#           db5.3-util (the scanner's rpmdb fixtures: sqlite, BDB and NDB databases), conmon (podman
+#           driving tssandbox as its OCI runtime)
 #   bench:  crun, runc, bubblewrap, podman as peers; libseccomp-dev for the libseccomp comparison
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(build-essential libc6-dev make busybox-static mmdebstrap uidmap bubblewrap libseccomp-dev zstd
-      podman runc crun attr iproute2 nftables procps util-linux python3 xz-utils lz4 clamav qemu-system-x86 linux-image-amd64)
+      podman runc crun attr iproute2 nftables procps util-linux python3 xz-utils lz4 clamav qemu-system-x86 linux-image-amd64
+      e2fsprogs rpm db5.3-util conmon)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

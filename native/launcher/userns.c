@@ -148,6 +148,10 @@ void userns_create(const struct plan *p, struct nsfds *out) {
     if (read(to_helper[0], &c, 1) < 0) _exit(15); /* wait until the launcher holds the namespaces */
     _exit(0);
   }
+  /* The helper's ends close here, not after waitpid: while we held a copy of from_helper[1], a
+   * helper that died before writing left our read() waiting forever instead of seeing EOF. */
+  close(from_helper[1]);
+  close(to_helper[0]);
   char c;
   if (read(from_helper[0], &c, 1) != 1) die_msg("userns", EPERM, "unshare(CLONE_NEWUSER) in the helper");
   char map[4096], path[64];
@@ -168,7 +172,5 @@ void userns_create(const struct plan *p, struct nsfds *out) {
   close(to_helper[1]);
   int st;
   waitpid(h, &st, 0);
-  close(to_helper[0]);
   close(from_helper[0]);
-  close(from_helper[1]);
 }
