@@ -21,6 +21,13 @@ const ARG_RULES: Readonly<Record<string, readonly { index: number; name: string;
 /** more distinct values than this and the rule allows the syscall whatever its argument (and says so) */
 const MAX_VALUES = 16;
 const PASSED = new Set(['allow', 'observe', 'emulate', 'trace']);
+/**
+ * What the launcher itself calls after installing the filter and before the payload's execve
+ * (native/launcher/creds.c, child.c): the supervisor listener's hand-off (sendmsg), closing its
+ * socket, the error pipe's write, execve, and exit_group on failure. The recording starts at the
+ * payload, so these are never in it; a learned profile without them could not start.
+ */
+const LAUNCHER_AFTER_FILTER = ['close', 'execve', 'exit_group', 'sendmsg', 'write'];
 
 export interface Learned {
   /** syscall name → how many times it was seen (let through while recording) */
@@ -102,8 +109,16 @@ export function learn(logs: readonly string[]): Learned {
 function hex(v: bigint): string { return v < 1024n ? String(v) : `"0x${v.toString(16)}"`; }
 function top(m: ReadonlyMap<string, number>, n: number): [string, number][] { return [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, n); }
 
+export interface RenderOptions {
+  readonly sources: readonly string[];
+  readonly extendsBase?: string;
+  /** syscalls the floor decides with a final rule (syscall → its file:line): left to the floor, not allowed here */
+  readonly floor?: ReadonlyMap<string, string>;
+}
+
 /** renderProfile writes the learned profile as YAML, with what was seen as comments. */
-export function renderProfile(l: Learned, opts: { sources: readonly string[]; extendsBase?: string }): string {
+export function renderProfile(l: Learned, opts: RenderOptions): string {
+  const floor = opts.floor ?? new Map<string, string>();
   const out: string[] = [];
   out.push(`# learned by \`tssandbox policy learn\` from ${opts.sources.join(', ')}: ${l.events} syscall events, ${l.syscalls.size} distinct syscalls`);
   out.push('# Review before enforcing: it allows exactly what the recorded run did, and nothing it was denied.');
@@ -116,7 +131,7 @@ export function renderProfile(l: Learned, opts: { sources: readonly string[]; ex
   out.push('seccomp:');
   if (l.arches.length) out.push(`  arches: [${l.arches.join(', ')}]`);
   out.push('  rules:');
-  for (const [name, perArg] of [...l.argValues].sort((a, b) => a[0].localeCompare(b[0]))) {
+  for (const [name, perArg] of [...l.argValues].sort((a, b) => a[0].localeCompare(b[0])).filter(([n]) => !floor.has(n))) {
     const known = new Set((argTypes(name) ?? []).map((t) => t[0]));
     const conds = [...perArg].filter(([arg]) => known.has(arg) || /^\d+$/.test(arg)).map(([arg, vs]) => {
       const mask = ARG_RULES[name]!.find((a) => a.name === arg)!.mask;
@@ -125,11 +140,21 @@ export function renderProfile(l: Learned, opts: { sources: readonly string[]; ex
     out.push(`    # ${name}: ${l.syscalls.get(name)} call(s); only the argument values seen`);
     out.push(conds.length ? `    - { action: allow, syscalls: ${name}, args: { ${conds.join(', ')} } }` : `    - { action: allow, syscalls: ${name} }`);
   }
-  const plain = [...l.syscalls.keys()].filter((s) => !l.argValues.has(s)).sort();
+  const plain = [...l.syscalls.keys()].filter((s) => !l.argValues.has(s) && !floor.has(s)).sort();
   if (plain.length) {
     out.push('    - action: allow');
     out.push('      syscalls:');
     for (const s of plain) out.push(`        - ${s}   # ${l.syscalls.get(s)}`);
+  }
+  const launcher = LAUNCHER_AFTER_FILTER.filter((s) => !l.syscalls.has(s));
+  if (launcher.length) {
+    out.push('    # not recorded: the launcher\'s own calls between installing the filter and the payload\'s execve');
+    out.push(`    - { action: allow, syscalls: [${launcher.join(', ')}] }`);
+  }
+  if (floor.size) {
+    out.push('# seen, and decided by the floor\'s final rules (what the floor allows of them, e.g. clone without');
+    out.push('# namespace flags, stays allowed; the rest cannot be loosened here):');
+    for (const [s, where] of [...floor].sort((a, b) => a[0].localeCompare(b[0]))) out.push(`#   ${s} ×${l.syscalls.get(s) ?? 0}  (${where})`);
   }
   if (l.denied.size) {
     out.push('# denied while recording, left denied:');
@@ -144,4 +169,23 @@ export function renderProfile(l: Learned, opts: { sources: readonly string[]; ex
     for (const [p, n] of top(l.peers, 50)) out.push(`#   ${p} ×${n}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * learnedProfile renders the profile and loads it with `load` (which throws what the profile
+ * loader throws). A learned syscall that the floor decides with a final rule (clone, clone3, ioctl
+ * and the namespace/mount families of base/always.yaml) would make the profile refuse to load;
+ * each one the loader names is left to the floor and the profile rendered again. Any other load
+ * error is the caller's.
+ */
+export function learnedProfile(l: Learned, opts: RenderOptions, load: (text: string) => void): string {
+  const floor = new Map<string, string>(opts.floor ?? []);
+  for (;;) {
+    const text = renderProfile(l, { ...opts, floor });
+    try { load(text); return text; } catch (e) {
+      const m = /`([a-z0-9_]+)` is final in (\S+) as/.exec((e as Error).message);
+      if (!m || !l.syscalls.has(m[1]!) || floor.has(m[1]!)) throw e;
+      floor.set(m[1]!, m[2]!);
+    }
+  }
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SandboxError, errnoReason } from '../../common/errors.js';
-import { compileSeccomp, disasm, explain, loadProfile, type SeccompPolicy } from '../../policy/index.js';
+import { compileSeccomp, disasm, explain, loadProfile, loadProfileText, type SeccompPolicy } from '../../policy/index.js';
 import { diffPolicies, formatDiff } from '../../policy/diff.js';
 import { lintPolicy } from '../../policy/lint.js';
 import { runCases } from '../../policy/cases.js';
@@ -70,13 +70,12 @@ export function register(program: Command): void {
   policy.command('learn <logs...>').description('write a minimal profile from audit logs recorded under the learn profile')
     .requiredOption('-o, --output <file>', 'the profile to write').option('--extends <profile>', 'the floor the profile stands on', 'base/always.yaml')
     .action(async (logs: string[], o: { output: string; extends: string }) => {
-      const { learn, renderProfile } = await import('../../policy/learn.js');
+      const { learn, learnedProfile } = await import('../../policy/learn.js');
       const l = learn(logs);
-      const text = renderProfile(l, { sources: logs, extendsBase: o.extends });
+      // the written profile must load (extends resolved from where it is written), or nothing is written
+      const text = learnedProfile(l, { sources: logs, extendsBase: o.extends }, (t) => { loadProfileText(t, o.output); });
       const tmp = `${o.output}.tmp-${process.pid}`;
       writeFileSync(tmp, text);
-      // the written profile must load, or nothing is left behind
-      try { loadProfile(tmp); } catch (e) { (await import('node:fs')).rmSync(tmp, { force: true }); throw e; }
       (await import('node:fs')).renameSync(tmp, o.output);
       for (const n of l.notes.slice(0, 20)) process.stderr.write(`note: ${n}\n`);
       process.stdout.write(`${o.output}: ${l.syscalls.size} syscalls allowed from ${l.events} events${l.denied.size ? `, ${l.denied.size} denied syscall(s) left denied` : ''}\n`);

@@ -85,6 +85,22 @@ t.test('learn: exactly the syscalls let through, argument values for socket, den
   t.match(d.stdout, /difference/);
 });
 
+t.test('learn: syscalls the floor decides with a final rule are left to it, so the profile loads', async (t) => {
+  const dir = tempDir(t);
+  // a thread (clone without namespace flags), a terminal ioctl: the floor's final rules name both
+  const log = writeLog(dir, 'threads.log', [call('clone', [0x3d0f00]), call('ioctl', [1, 0x5401]), call('read', [0])]);
+  const out = join(dir, 'threads.yaml');
+  const r = cli(['policy', 'learn', log, '-o', out]);
+  t.equal(r.status, 0, r.stderr);
+  const text = readFileSync(out, 'utf8');
+  t.match(text, /#   clone ×1 {2}\(profiles\/base\/always\.yaml:\d+\)/);
+  t.match(text, /#   ioctl ×1 {2}\(profiles\/base\/always\.yaml:\d+\)/);
+  t.match(text, /- \{ action: allow, syscalls: \[close, execve, exit_group, sendmsg, write\] \}/, 'the launcher\'s own calls after the filter');
+  const again = cli(['policy', 'test', out, '--replay', log]);
+  t.equal(again.status, 0, again.stdout + again.stderr);
+  t.match(again.stdout, /3 syscall line\(s\) replayed, 0 would be denied/, 'the floor still allows the thread and the ioctl');
+});
+
 t.test('replay of strict over the same session lists the calls strict refuses', async (t) => {
   const dir = tempDir(t);
   const log = writeLog(dir, 's.log', [call('read', [0]), call('socket', [17, 3, 0]), call('unshare', [0x10000000])]);
