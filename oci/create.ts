@@ -4,10 +4,7 @@
 // on the host; what is made is undone on every failing path. The supervisor is spawned detached:
 // when this process exits it is reparented to the caller's subreaper (conmon, the containerd
 // shim), which reaps it and reads the container's exit status from it — the pid file names it.
-import { spawn } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import { fail, SandboxError } from '../common/errors.js';
 import { createCgroupManager } from '../sandbox/cgroups/index.js';
@@ -18,6 +15,7 @@ import { ANN } from '../sandbox/oci-spec.js';
 import { PACKAGE_ROOT, runRoot } from '../sandbox/paths.js';
 import { readConfig, toSpec } from './config.js';
 import { writeOciHandoff } from './handoff.js';
+import { spawnSupervisor, writePidFile } from './spawn.js';
 import { overlayParts } from './rootfs.js';
 import { compileBundleSeccomp, resolvePolicy } from './policy.js';
 import { checkId, containerDir, OCI_VERSION, recordFile, writeRecord } from './state.js';
@@ -148,24 +146,10 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
     if (spec.process.terminal && !o.consoleSocket) fail('TSS_EUSAGE', 'create', id, 'process.terminal needs --console-socket');
     writeRecord(o.stateRoot, { ociVersion: config.ociVersion || OCI_VERSION, id, status: 'creating', bundle, annotations, created: new Date().toISOString(), cgroupParent: OCI_CGROUP_PARENT });
     writeOciHandoff({ id, stateRoot: o.stateRoot, dir, ...(slotFile ? { slotFile } : {}), cgroupParent: OCI_CGROUP_PARENT, what: id, plan });
-    const log = openSync(join(dir, 'supervisor.log'), 'a', 0o600);
     // fds 4-6 of the supervisor are this process's 0-2: the caller's pipes, which the payload gets as they are
-    // (never 'ignore' here: past fd 2 that leaves the fd unset, and the supervisor's libuv takes those numbers)
-    const nul = openSync('/dev/null', 'r+');
-    const io = spec.process.terminal ? [nul, nul, nul] : [0, 1, 2];
-    const child = spawn(process.execPath, ['--max-semi-space-size=1', SUPERVISOR, dir], { detached: true, stdio: ['ignore', log, log, 'pipe', ...io], cwd: '/' });
-    closeSync(log);
-    closeSync(nul);
-    const msg = await new Promise<{ event: string; message?: string; exitCode?: number } | null>((res) => {
-      const lines = createInterface({ input: child.stdio[3] as Readable });
-      let got: { event: string; message?: string; exitCode?: number } | null = null;
-      lines.on('line', (l) => { if (!got) { try { got = JSON.parse(l) as typeof got; } catch { /* ignore */ } } if (got) lines.close(); });
-      lines.on('close', () => res(got));
-      child.on('error', () => res(null));
-    });
+    const { child, msg } = await spawnSupervisor(SUPERVISOR, dir, join(dir, 'supervisor.log'), !spec.process.terminal);
     if (msg?.event === 'created') {
       handedOver = true;
-      (child.stdio[3] as Readable).destroy();
       child.unref();
       if (o.pidFile) writePidFile(o.pidFile, child.pid!);
       return;
@@ -183,9 +167,3 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
   }
 }
 
-/** runc writes the pid file atomically: the caller may poll for it */
-function writePidFile(file: string, pid: number): void {
-  const tmp = join(dirname(resolve(file)), `.${process.pid}.pid.tmp`);
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, file);
-}

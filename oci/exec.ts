@@ -6,11 +6,8 @@
 // the payload's namespaces by pidfd. With --detach (conmon, the containerd shim) a small detached
 // supervisor (exec-main.ts) holds the launcher and exits with the process's status: the pid file
 // names it, as create's names the container's supervisor.
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { constants } from 'node:os';
 import { errnoReason, fail, SandboxError } from '../common/errors.js';
 import { capabilityMask } from '../sandbox/launch-plan.js';
@@ -20,6 +17,7 @@ import { PACKAGE_ROOT } from '../sandbox/paths.js';
 import { flag, has, type OciArgs } from './args.js';
 import { ConfigSchema } from './config.js';
 import { readOciHandoff } from './handoff.js';
+import { spawnSupervisor, writePidFile } from './spawn.js';
 import { checkId, containerDir } from './state.js';
 import { current } from './verbs.js';
 
@@ -80,29 +78,11 @@ export async function ociExec(root: string, a: OciArgs, note: (s: string) => voi
   }
   const file = join(dir, `exec-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify({ ...plan, capabilities: plan.capabilities.toString(), seccomp: plan.seccomp?.toString('hex') ?? null, seccompBefore: (plan.seccompBefore ?? []).map((b) => b.toString('hex')), extra }), { mode: 0o600 });
-  const log = openSync(join(dir, 'supervisor.log'), 'a', 0o600);
-  // never 'ignore' past fd 2: the fd would stay unset and the supervisor's libuv would take its number
-  const nul = openSync('/dev/null', 'r+');
-  const io = plan.inheritStdio ? [0, 1, 2] : [nul, nul, nul];
-  const child = spawn(process.execPath, ['--max-semi-space-size=1', EXEC_MAIN, file], { detached: true, stdio: ['ignore', log, log, 'pipe', ...io], cwd: '/' });
-  closeSync(log);
-  closeSync(nul);
-  const msg = await new Promise<{ event: string; message?: string; exitCode?: number } | null>((res) => {
-    const lines = createInterface({ input: child.stdio[3] as Readable });
-    let got: { event: string; message?: string; exitCode?: number } | null = null;
-    lines.on('line', (l) => { if (!got) { try { got = JSON.parse(l) as typeof got; } catch { /* ignore */ } } if (got) lines.close(); });
-    lines.on('close', () => res(got));
-    child.on('error', () => res(null));
-  });
-  (child.stdio[3] as Readable).destroy();
+  const { child, msg } = await spawnSupervisor(EXEC_MAIN, file, join(dir, 'supervisor.log'), !!plan.inheritStdio);
   if (msg?.event === 'started') {
     child.unref();
     const pidFile = flag(a.flags, 'pid-file');
-    if (pidFile) {
-      const tmp = join(dirname(resolve(pidFile)), `.${process.pid}.pid.tmp`);
-      writeFileSync(tmp, String(child.pid));
-      renameSync(tmp, pidFile);
-    }
+    if (pidFile) writePidFile(pidFile, child.pid!);
     return 0;
   }
   rmSync(file, { force: true });
