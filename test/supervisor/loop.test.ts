@@ -95,6 +95,18 @@ t.test('watchdog: a loop that stops answering gets its target killed', { skip },
   w.close();
 });
 
+t.test('watchdog: stopped before its thread is up, stop still waits for the thread to be gone', { skip }, async (t) => {
+  // a container that ends in milliseconds: the process must not exit while the thread is inside
+  // koffi's native init (a fatal napi_throw)
+  const tg = await target(1);
+  const dog = new Watchdog(tg.fd, tg.child.pid!, 10_000);
+  await dog.stop();
+  t.ok(dog.gone, 'the worker thread exited before stop() returned');
+  t.notOk(dog.fired);
+  closeFd(tg.fd);
+  await tg.exit;
+});
+
 t.test('watchdog: a healthy loop is left alone', { skip }, async (t) => {
   const tg = await target(20_000);
   const w = AuditWriter.open(join(dir, 'ok.ndjson'), { container: { id: 'ok' } });
