@@ -24,5 +24,7 @@ export function runRoot(): string {
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'build', 'launcher');
 export const INIT_PATH = join(PACKAGE_ROOT, 'build', 'init');
+/** the supervisor's watchdog (native/watchdog/watchdog.c) */
+export const WATCHDOG_PATH = join(PACKAGE_ROOT, 'build', 'watchdog');
 export const DEMO_TAR = join(PACKAGE_ROOT, 'build', 'demo', 'demo.tar');
 export const DEMO_REF = 'tssandbox/demo:latest';

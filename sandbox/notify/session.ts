@@ -67,7 +67,7 @@ export class AuditSession {
     this.loop = loop;
     this.fd = fd;
     this.running = loop.run().finally(async () => {
-      // the watchdog polls the fd by number: it stops before the number can be reused
+      // the watchdog holds a copy of the listener: it stops first, so closing ours closes the listener
       await this.watchdog?.stop();
       closeFd(fd);
     });
