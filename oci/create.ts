@@ -15,7 +15,8 @@ import { ANN } from '../sandbox/oci-spec.js';
 import { PACKAGE_ROOT, runRoot } from '../sandbox/paths.js';
 import { readConfig, toSpec } from './config.js';
 import { writeOciHandoff } from './handoff.js';
-import { spawnSupervisor, writePidFile } from './spawn.js';
+import { spawnSupervisor } from '../sandbox/supervisor-spawn.js';
+import { writePidFile } from './pidfile.js';
 import { overlayParts } from './rootfs.js';
 import { compileBundleSeccomp, resolvePolicy } from './policy.js';
 import { checkId, containerDir, OCI_VERSION, recordFile, writeRecord } from './state.js';
@@ -147,7 +148,7 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
     writeRecord(o.stateRoot, { ociVersion: config.ociVersion || OCI_VERSION, id, status: 'creating', bundle, annotations, created: new Date().toISOString(), cgroupParent: OCI_CGROUP_PARENT });
     writeOciHandoff({ id, stateRoot: o.stateRoot, dir, ...(slotFile ? { slotFile } : {}), cgroupParent: OCI_CGROUP_PARENT, what: id, plan });
     // fds 4-6 of the supervisor are this process's 0-2: the caller's pipes, which the payload gets as they are
-    const { child, msg } = await spawnSupervisor(SUPERVISOR, dir, join(dir, 'supervisor.log'), !spec.process.terminal);
+    const { child, msg } = await spawnSupervisor(SUPERVISOR, dir, join(dir, 'supervisor.log'), { payloadIo: spec.process.terminal ? 'null' : 'inherit' });
     if (msg?.event === 'created') {
       handedOver = true;
       child.unref();

@@ -17,7 +17,8 @@ import { PACKAGE_ROOT } from '../sandbox/paths.js';
 import { flag, has, type OciArgs } from './args.js';
 import { ConfigSchema } from './config.js';
 import { readOciHandoff } from './handoff.js';
-import { spawnSupervisor, writePidFile } from './spawn.js';
+import { spawnSupervisor } from '../sandbox/supervisor-spawn.js';
+import { writePidFile } from './pidfile.js';
 import { checkId, containerDir } from './state.js';
 import { current } from './verbs.js';
 
@@ -78,7 +79,7 @@ export async function ociExec(root: string, a: OciArgs, note: (s: string) => voi
   }
   const file = join(dir, `exec-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify({ ...plan, capabilities: plan.capabilities.toString(), seccomp: plan.seccomp?.toString('hex') ?? null, seccompBefore: (plan.seccompBefore ?? []).map((b) => b.toString('hex')), extra }), { mode: 0o600 });
-  const { child, msg } = await spawnSupervisor(EXEC_MAIN, file, join(dir, 'supervisor.log'), !!plan.inheritStdio);
+  const { child, msg } = await spawnSupervisor(EXEC_MAIN, file, join(dir, 'supervisor.log'), { payloadIo: plan.inheritStdio ? 'inherit' : 'null' });
   if (msg?.event === 'started') {
     child.unref();
     const pidFile = flag(a.flags, 'pid-file');

@@ -4,10 +4,7 @@
 // everything created is registered on a cleanup stack that runs on every path, so a failed or
 // interrupted run leaves no mount, cgroup, directory or id range behind.
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import { SandboxError } from '../common/errors.js';
@@ -27,7 +24,7 @@ import type { CgroupHandle } from './cgroups/index.js';
 import { ANN } from './oci-spec.js';
 import { dataRoot, DEMO_REF, DEMO_TAR, PACKAGE_ROOT, runRoot } from './paths.js';
 import { writeHandoff } from './handoff.js';
-import { SUPERVISOR_NODE_ARGS, supervisorEnv } from './supervisor-flags.js';
+import { spawnSupervisor } from './supervisor-spawn.js';
 import { containerName, ensureNameFree } from './names.js';
 import { reapStale } from './stale.js';
 import type { Supervision } from './notify/index.js';
@@ -250,18 +247,9 @@ export async function runDetached(o: RunOptions, rootFlag?: string, warn: (s: st
       id: p.id, root: p.root, run: p.run, stateDir: p.stateDir, slotFile: p.slotFile, rm: o.rm, stopSignal: stopSignalOf(p.config),
       what: o.image, plan: p.plan, ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}), ...(p.timeout ? { timeout: p.timeout } : {}),
     });
-    const out = openSync(join(p.ctrDir, 'supervisor.log'), 'a', 0o600);
-    // RSS is what a supervisor costs per container: flags and env chosen by measurement (supervisor-flags.ts)
-    const child = spawn(process.execPath, [...SUPERVISOR_NODE_ARGS, SUPERVISOR_MAIN, p.stateDir], { detached: true, stdio: ['ignore', out, out, 'pipe'], cwd: '/', env: supervisorEnv() });
-    closeSync(out);
     // the slot names its owner's pid; from now on that is the supervisor (a killed CLI must not get it reaped)
-    if (child.pid) writeFileSync(p.slotFile, `${p.id} ${child.pid}\n`);
-    const msg = await new Promise<{ event: string; message?: string; exitCode?: number } | null>((resolve) => {
-      const lines = createInterface({ input: child.stdio[3] as Readable });
-      let got: { event: string; message?: string; exitCode?: number } | null = null;
-      lines.on('line', (l) => { if (!got) { try { got = JSON.parse(l) as typeof got; } catch { /* ignore */ } } });
-      lines.on('close', () => resolve(got));
-      child.on('error', () => resolve(null));
+    const { child, msg } = await spawnSupervisor(SUPERVISOR_MAIN, p.stateDir, join(p.ctrDir, 'supervisor.log'), {
+      onSpawn: (c) => { if (c.pid) writeFileSync(p.slotFile, `${p.id} ${c.pid}\n`); },
     });
     if (msg?.event === 'started') {
       handedOver = true;
