@@ -53,7 +53,10 @@ int main(int argc, char **argv) {
   if (argc != 4) { fprintf(stderr, "usage: watchdog STALL_MS TICK_MS PID\n"); return 2; }
   long stall = arg(argv[1], "STALL_MS"), tick = arg(argv[2], "TICK_MS");
   pid_t pid = (pid_t)arg(argv[3], "PID");
-  /* the parent may already be gone between fork and prctl: then getppid() is no longer it */
+  /* PDEATHSIG first, before anything can block: this process holds a copy of the listener, and a
+   * listener that outlives its supervisor would leave the container's notified syscalls waiting
+   * instead of failing (ENOSYS) — the supervisor's death must close every copy (fail closed). The
+   * parent may already be gone between fork and prctl: then getppid() is no longer it. */
   pid_t parent = getppid();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) return 1;
   signal(SIGPIPE, SIG_IGN);

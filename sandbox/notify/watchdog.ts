@@ -22,6 +22,8 @@ export class Watchdog {
   private firedFlag = false;
   /** the watchdog process has exited */
   gone = false;
+  /** the watchdog process's pid (undefined when it could not be started) */
+  readonly pid: number | undefined;
 
   /** fd: the listener (the watchdog only polls its copy); pid: the container's pid 1 (host pid) */
   constructor(fd: number, pid: number, readonly stallMs = 10_000) {
@@ -35,6 +37,7 @@ export class Watchdog {
     }
     const child = spawn(WATCHDOG_PATH, [String(stallMs), String(tick), String(pid)], { stdio: ['pipe', 'pipe', 'inherit', fd] });
     this.child = child;
+    this.pid = child.pid;
     child.stdin!.on('error', () => { /* it exited: nothing left to beat */ });
     child.stdout!.setEncoding('utf8').on('data', (d: string) => { if (d.includes('fired')) this.firedFlag = true; });
     this.closed = new Promise((r) => child.once('close', () => { this.gone = true; r(); }));

@@ -1,6 +1,6 @@
 // test/supervisor/loop.test.ts — the notify loop against a real target: observe answers CONTINUE and records, deny answers the errno after the line, the watchdog kills the target of a hung loop (tests, needs cc and user notification)
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -99,8 +99,10 @@ t.test('watchdog: stopped right after it started, stop waits for its process to 
   // a container that ends in milliseconds: no watchdog process may outlive its supervisor's stop
   const tg = await target(1);
   const dog = new Watchdog(tg.fd, tg.child.pid!, 10_000);
+  t.ok(dog.pid, 'a watchdog process was started');
   await dog.stop();
   t.ok(dog.gone, 'the watchdog process exited before stop() returned');
+  t.notOk(existsSync(`/proc/${dog.pid}`), 'and it is reaped: no process left');
   t.notOk(dog.fired);
   closeFd(tg.fd);
   await tg.exit;
