@@ -45,6 +45,8 @@ export interface RunOptions {
   readonly privileged: boolean;
   /** --scan off|warn|enforce: scan the image before it runs */
   readonly scan?: string;
+  /** --supervisor auto|notify|ptrace: how the audited syscalls reach the supervisor (sandbox/notify/mode.ts) */
+  readonly supervisor?: string;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };

@@ -17,6 +17,8 @@ export interface LaunchEvents {
   onCreated?(): void;
   /** supervised run: the seccomp listener fd (the filter's last record gets NEW_LISTENER); the callee owns it */
   onListener?(fd: number): void;
+  /** --supervisor ptrace: attach a tracer to the payload's pid; the payload installs its filter only once this resolves */
+  onTrace?(pid: number): Promise<void>;
 }
 
 export interface LaunchResult {
@@ -51,6 +53,8 @@ export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, st
   // supervised: the launcher passes the listener back by SCM_RIGHTS on its fd 6 (native/launcher/main.c)
   const sock = ev.onListener ? socketPair() : undefined;
   if (sock) extra = [...extra, ['notify-listener']];
+  // traced: the launcher holds the child before its filter until told `traced` (native/launcher/main.c trace_wait)
+  if (ev.onTrace) extra = [...extra, ['trace-gate']];
   const bytes = Buffer.concat([enc.bytes, ...extra.map((r) => Buffer.from(`${r.join('\0')}\0\0`))]);
   const steps = [...enc.steps, ...extra.map((r) => r.join(' '))];
   let child;
@@ -70,7 +74,14 @@ export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, st
   lines.on('line', (l) => {
     let s: StatusLine;
     try { s = JSON.parse(l) as StatusLine; } catch { return; }
-    if (s.event === 'pid' && s.pid) { pid = s.pid; ev.onPid?.(s.pid); }
+    if (s.event === 'pid' && s.pid) {
+      pid = s.pid;
+      ev.onPid?.(s.pid);
+      ev.onTrace?.(s.pid).then(
+        () => { if (!control.destroyed) control.write('traced\n'); },
+        (e: unknown) => { failure ??= e instanceof SandboxError ? e : new SandboxError('TSS_ELAUNCH', `run \`${what}\`: ${(e as Error).message}`); if (!control.destroyed) control.write('signal 9\n'); },
+      );
+    }
     else if (s.event === 'started') ev.onStarted?.();
     else if (s.event === 'listener' && sock && sock[0] >= 0) { const fd = recvFd(sock[0]); closeFd(sock[0]); sock[0] = -1; if (fd >= 0) ev.onListener?.(fd); }
     else if (s.event === 'created') ev.onCreated?.();

@@ -29,6 +29,7 @@ import { containerName, ensureNameFree } from './names.js';
 import { reapStale } from './stale.js';
 import type { Supervision } from './notify/index.js';
 import { prepareNetwork, startPorts } from './network/index.js';
+import { parseSupervisorFlag } from './notify/mode.js';
 
 export interface RunResult { readonly id: string; readonly code: number; readonly oomKilled: boolean; readonly timedOut: boolean }
 
@@ -101,6 +102,7 @@ export interface Prepared {
 export async function prepare(o: RunOptions, rootFlag: string | undefined, warn: (s: string) => void): Promise<Prepared> {
   const root = dataRoot(rootFlag);
   const run = runRoot();
+  const supervisor = withRunExit(() => parseSupervisorFlag(o.supervisor));
   reapStale(run, root, createCgroupManager);
   // the resolved profile and its filter come from the run cache: no YAML, zod or compile on the hot path
   const { profile, filter } = await withRunExitAsync(() => loadRunPolicy(o.profile, join(root, 'cache', 'profiles')));
@@ -163,7 +165,9 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
 
     // a supervised profile routes its audited families and recorded denials to the notify supervisor;
     // exec.json keeps the plain filter: an exec'd process has no listener of its own (not audited)
-    const supervision = override === undefined ? await (await import('./notify/index.js')).prepareSupervision(profile, filter?.digest, root, { id, name, image: o.image, imageDigest: image.id }, stateDir) : undefined;
+    const supervision = override === undefined ? await (await import('./notify/index.js')).prepareSupervision(profile, filter?.digest, root, { id, name, image: o.image, imageDigest: image.id }, stateDir, supervisor) : undefined;
+    // an explicit --supervisor asks for a record: a run that would make none says so instead of running unrecorded
+    if (supervisor !== 'auto' && !supervision && process.env.TSSANDBOX_SUPERVISOR !== 'off') throw new SandboxError('TSS_EUSAGE', `run \`--supervisor ${supervisor}\`: ${override === undefined ? `profile ${profile.name} has no supervisor rules` : 'a --security-opt seccomp filter is not supervised'} (nothing to record)`);
     const plan = planLaunch(spec, { stateDir, rwDir, idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp: supervision?.bytes ?? seccomp, ...net.host });
     // exec joins this container later with the same ids, cgroups and filter bytes (sandbox/exec.ts)
     writeFileSync(join(stateDir, 'exec.json'), JSON.stringify({ idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp: seccomp?.toString('hex') ?? null }), { mode: 0o600 });
@@ -204,7 +208,7 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
     let payloadPid: number | undefined;
     const handle = launch(p.plan, o.image, {
       onPid: (pid) => { payloadPid = pid; proxy?.go(); sup.running(pid); },
-      ...(audit ? { onListener: (fd: number) => audit.listener(fd), onStarted: () => audit.started(payloadPid) } : {}),
+      ...(audit ? { ...audit.hooks(), onStarted: () => audit.started(payloadPid) } : {}),
     });
     kill.now = () => handle.signal(9);
     sup.attach(handle, p.timeout);

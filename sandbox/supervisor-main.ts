@@ -62,7 +62,7 @@ async function main(stateDir: string): Promise<number> {
     handle = launch(h.plan, h.what, {
       onPid: (pid) => { payloadPid = pid; proxy?.go(); sup.running(pid); },
       onStarted: () => { audit?.started(payloadPid); report({ event: 'started' }); },
-      ...(audit ? { onListener: (fd: number) => audit.listener(fd) } : {}),
+      ...(audit ? audit.hooks() : {}),
     }, ['ignore', 'pipe', 'pipe']);
     const launched = handle;
     killer.now = () => launched.signal(9);

@@ -47,6 +47,7 @@ export function register(program: Command): void {
     .option('--timeout <seconds>', 'kill the container after this many seconds')
     .option('--privileged', 'refused: tssandbox never runs privileged containers', false)
     .option('--scan <mode>', 'scan the image first: off, warn or enforce', 'off')
+    .option('--supervisor <mode>', 'how audited syscalls are stopped: auto (notify unless a listener cannot be had), notify or ptrace', 'auto')
     .passThroughOptions()
     .action(async (image: string, command: string[], f: Record<string, unknown>) => {
       const o: RunOptions = {
@@ -55,7 +56,7 @@ export function register(program: Command): void {
         publish: f.publish as string[], groupAdd: f.groupAdd as string[], interactive: Boolean(f.interactive), tty: Boolean(f.tty),
         addHost: f.addHost as string[], dns: f.dns as string[], ulimit: f.ulimit as string[], capAdd: f.capAdd as string[],
         capDrop: f.capDrop as string[], securityOpt: f.securityOpt as string[], init: Boolean(f.init), privileged: Boolean(f.privileged),
-        scan: String(f.scan), publishAll: Boolean(f.publishAll),
+        scan: String(f.scan), publishAll: Boolean(f.publishAll), supervisor: String(f.supervisor),
         ...(f.readOnly ? { readOnly: true } : f.readWrite ? { readOnly: false } : {}),
         ...pick(f, ['name', 'network', 'workdir', 'user', 'entrypoint', 'hostname', 'memory', 'memorySwap', 'cpus', 'cpusetCpus', 'pidsLimit', 'shmSize', 'cgroupParent', 'timeout']),
       };

@@ -168,6 +168,15 @@ _Noreturn void child_main(const struct plan *p, const struct nsfds *ns, const st
   /* 15. seccomp last: the filter need only allow what follows it — the error pipe's write and execve. */
   char **argv = collect(p, "argv", 1);
   char **envp = collect(p, "env", 0);
+  /* 15a. --supervisor ptrace: wait until the runtime's tracer is attached (main.c trace_wait), just
+   *      before the filter whose traced syscalls need it; nothing of ours after this is traced but
+   *      the payload's own execve, which the tracer then records. */
+  if (g_trace_gate_fd >= 0) {
+    char t;
+    if (read(g_trace_gate_fd, &t, 1) != 1) die_msg("trace", EPIPE, "the tracer never attached");
+    close(g_trace_gate_fd);
+    g_trace_gate_fd = -1;
+  }
   creds_seccomp(p);
   exec_payload(argv, envp);
 }

@@ -74,6 +74,8 @@ void creds_no_new_privs(void) {
 
 /* The child's end of the listener socketpair (main.c), or -1 when the run is not supervised. */
 int g_listener_sock = -1;
+/* The child's end of the trace gate (main.c), or -1 when the run is not traced. */
+int g_trace_gate_fd = -1;
 
 /* send_fd passes one fd over a unix socket (SCM_RIGHTS) with a one-byte message. */
 int send_fd(int sock, int fd) {

@@ -63,6 +63,9 @@ void creds_seccomp(const struct plan *p);
 /* the child's end of the listener socketpair (-1: not supervised); send_fd passes an fd by SCM_RIGHTS */
 extern int g_listener_sock;
 int send_fd(int sock, int fd);
+/* --supervisor ptrace: the child's end of the trace gate (-1: not traced); a byte on it says the
+ * runtime's tracer is attached (main.c trace_wait) */
+extern int g_trace_gate_fd;
 
 struct stdio_fds;
 /* main.c — OCI create/start: the child's end of the start gate (-1 without one), and the wait on it */

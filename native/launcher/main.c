@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -147,6 +148,32 @@ static int gate_wait(pid_t pid, int *sig) {
   }
 }
 
+/* trace_wait: `--supervisor ptrace` — the runtime starts its tracer on the payload's pid and says
+ * "traced" on the control fd once PTRACE_SEIZE succeeded; only then may the child install its
+ * filter (→ 1). Why wait: the filter answers the audited syscalls with SECCOMP_RET_TRACE, which
+ * without a tracer is ENOSYS — the payload's own execve would fail — and a process forked before
+ * the seize would never be followed. A failing child (its error pipe readable: → 0), a signal line
+ * or the runtime going away (the child is killed: → 0) end the wait. */
+static int trace_wait(pid_t pid, int err_fd, int *sig) {
+  char l[128];
+  size_t n = 0;
+  for (;;) {
+    struct pollfd p[2] = {{CONTROL_FD, POLLIN, 0}, {err_fd, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0) { if (errno == EINTR) continue; *sig = SIGKILL; kill(pid, SIGKILL); return 0; }
+    if (p[1].revents) return 0;
+    char c;
+    ssize_t r = read(CONTROL_FD, &c, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) { *sig = SIGKILL; kill(pid, SIGKILL); return 0; }
+    if (c != '\n') { if (n < sizeof l - 1) l[n++] = c; continue; }
+    l[n] = '\0';
+    n = 0;
+    int s;
+    if (!strcmp(l, "traced")) return 1;
+    if (sscanf(l, "signal %d", &s) == 1 && s > 0 && s < 65) { *sig = s; kill(pid, SIGKILL); return 0; }
+  }
+}
+
 int main(void) {
   /* The runtime dies → the launcher dies → (PDEATHSIG again) the container dies. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -182,7 +209,8 @@ int main(void) {
   struct nsfds ns;
   userns_create(&plan, &ns);
 
-  int go[2], err[2], alive[2], sock[2] = {-1, -1}, lsock[2] = {-1, -1};
+  int go[2], err[2], alive[2], sock[2] = {-1, -1}, lsock[2] = {-1, -1}, tgate[2] = {-1, -1};
+  if (plan_find(&plan, "trace-gate") && pipe2(tgate, O_CLOEXEC) < 0) die_msg("pipe", errno, "trace gate");
   if (supervised && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lsock) < 0) die_msg("socketpair", errno, "listener");
   if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) die_msg("pipe", errno, "");
   int want_pty = plan_find(&plan, "pty") != NULL;
@@ -213,12 +241,14 @@ int main(void) {
     if (sock[0] >= 0) close(sock[0]);
     if (gate[0] >= 0) { close(gate[0]); g_start_fd = gate[1]; }
     if (lsock[0] >= 0) { close(lsock[0]); g_listener_sock = lsock[1]; }
+    if (tgate[0] >= 0) { close(tgate[1]); g_trace_gate_fd = tgate[0]; }
     child_main(&plan, &ns, &io, go[0], err[1], alive[0], sock[1]);
   }
   close(go[0]); close(err[1]); close(alive[0]);
   if (sock[1] >= 0) close(sock[1]);
   if (gate[1] >= 0) close(gate[1]);
   if (lsock[1] >= 0) close(lsock[1]);
+  if (tgate[0] >= 0) close(tgate[0]);
   if (io.in_r >= 0) close(io.in_r);
   if (io.out_w >= 0) close(io.out_w);
   if (io.err_w >= 0) close(io.err_w);
@@ -252,6 +282,20 @@ int main(void) {
       if (write(gate[0], "s", 1) != 1) die_msg("start", errno, "release the container");
     }
     close(gate[0]);
+  }
+  /* Traced (--supervisor ptrace): release the child to its filter only once the tracer is attached
+   * (trace_wait says why). A failing child goes on to the error pipe below. */
+  if (tgate[1] >= 0) {
+    int sig = 0;
+    if (trace_wait(pid, err[0], &sig)) {
+      if (write(tgate[1], "t", 1) != 1) { kill(pid, SIGKILL); die_msg("trace", errno, "release the traced child"); }
+    } else if (sig) {
+      int st;
+      waitpid(pid, &st, 0);
+      report_json("exit", "\"code\":%d,\"signal\":%d", 128 + sig, sig);
+      return 128 + sig;
+    }
+    close(tgate[1]);
   }
   /* Supervised: the child sends the seccomp listener right after installing the filter; it goes on
    * to the runtime at once (its execve may already wait for an answer) and the launcher keeps no

@@ -4,11 +4,13 @@
 // unsupervised run pays nothing for it.
 import type { ContainerRef } from '../../audit/events.js';
 import type { Profile } from '../../policy/types.js';
+import { chooseSupervisor, type SupervisorChoice } from './mode.js';
 import { readSession, supervisedFilter, wantsSupervisor, writeSession, type SupervisedFilter } from './plan.js';
 import { AuditSession } from './session.js';
 
 export { AuditSession } from './session.js';
 export { wantsSupervisor } from './plan.js';
+export { parseSupervisorFlag, type SupervisorChoice } from './mode.js';
 
 export interface Supervision {
   /** the filter bytes the launcher installs (with NEW_LISTENER) */
@@ -22,12 +24,13 @@ export interface Supervision {
 /**
  * prepareSupervision: for a profile whose supervisor mode is notify, the rewritten filter and what
  * the (foreground or detached) supervisor needs; undefined when the profile is not supervised.
- * `TSSANDBOX_SUPERVISOR=off` runs the plain filter (debugging; nothing is audited then).
+ * `TSSANDBOX_SUPERVISOR=off` runs the plain filter (debugging; nothing is audited then). `choice` is
+ * `--supervisor` (mode.ts): the notify rules become SECCOMP_RET_TRACE rules under ptrace.
  */
-export async function prepareSupervision(profile: Profile, plainDigest: string | undefined, root: string, container: ContainerRef, stateDir: string): Promise<Supervision | undefined> {
+export async function prepareSupervision(profile: Profile, plainDigest: string | undefined, root: string, container: ContainerRef, stateDir: string, choice: SupervisorChoice = 'auto'): Promise<Supervision | undefined> {
   if (!plainDigest || !wantsSupervisor(profile) || process.env.TSSANDBOX_SUPERVISOR === 'off') return undefined;
   const { join } = await import('node:path');
-  const filter = await supervisedFilter(profile, plainDigest, join(root, 'cache', 'profiles'));
+  const filter = await supervisedFilter(profile, plainDigest, join(root, 'cache', 'profiles'), chooseSupervisor(choice));
   const ref: ContainerRef = { ...container, profile: profile.name, policyDigest: filter.digest };
   writeSession(stateDir, { ...filter, container: ref } as SupervisedFilter);
   return { bytes: filter.bytes, filter, container: ref, open: (ctrDir, kill) => new AuditSession({ ctrDir, container: ref, filter, kill }) };

@@ -22,6 +22,20 @@ export interface SupervisedFilter {
   readonly table: NotifyTable;
   readonly profile: string;
   readonly notify: readonly string[];
+  /** how the supervisor stops those calls: a seccomp listener (USER_NOTIF) or a tracer (RET_TRACE); absent: notify */
+  readonly mode?: SupervisorMode;
+}
+
+/** notify: SECCOMP_RET_USER_NOTIF and a listener; ptrace: SECCOMP_RET_TRACE and native/tracer (mode.ts) */
+export type SupervisorMode = 'notify' | 'ptrace';
+
+/**
+ * traced: the notify rules of a rewritten policy as SECCOMP_RET_TRACE rules (--supervisor ptrace).
+ * Rule for rule the same program, so the table's indexes and the rules' file:line stay valid; with
+ * no tracer attached the kernel fails such a call with ENOSYS (closed).
+ */
+export function traced(policy: SeccompPolicy): SeccompPolicy {
+  return { ...policy, name: `${policy.name}+ptrace`, rules: policy.rules.map((r) => (r.action.kind === 'notify' ? { ...r, action: { kind: 'trace' } } : r)) };
 }
 
 /** supervised: does this profile (and run) want a notify supervisor? */
@@ -33,8 +47,8 @@ export function wantsSupervisor(profile: Profile): boolean {
  * supervisedFilter returns the notify-rewritten, compiled filter of a profile. `plainDigest` is the
  * run cache's digest of the profile's own filter; `cacheDir` is ROOT/cache/profiles.
  */
-export async function supervisedFilter(profile: Profile, plainDigest: string, cacheDir: string): Promise<SupervisedFilter> {
-  const key = createHash('sha256').update(JSON.stringify(['notify', NOTIFY_RULES_VERSION, profile.name, plainDigest, profile.supervisor])).digest('hex');
+export async function supervisedFilter(profile: Profile, plainDigest: string, cacheDir: string, mode: SupervisorMode = 'notify'): Promise<SupervisedFilter> {
+  const key = createHash('sha256').update(JSON.stringify(['notify', NOTIFY_RULES_VERSION, profile.name, plainDigest, profile.supervisor, ...(mode === 'ptrace' ? [mode] : [])])).digest('hex');
   const file = join(cacheDir, `notify-${key}.json`);
   try {
     const c = JSON.parse(readFileSync(file, 'utf8')) as Omit<SupervisedFilter, 'bytes'> & { bytes: string };
@@ -43,9 +57,11 @@ export async function supervisedFilter(profile: Profile, plainDigest: string, ca
   const [{ loadProfile }, { compileSeccomp }] = await Promise.all([import('../../policy/load.js'), import('../../policy/api.js')]);
   const full = loadProfile(profile.name);
   if (!full.seccomp) fail('TSS_EPOLICY', 'supervise profile', profile.name, 'it has no seccomp filter to route to the supervisor');
-  const { policy, table } = superviseePolicy(full.seccomp, full.supervisor);
+  const sup = superviseePolicy(full.seccomp, full.supervisor);
+  const { table } = sup;
+  const policy = mode === 'ptrace' ? traced(sup.policy) : sup.policy;
   const c = compileSeccomp(policy, undefined, { cacheDir: join(cacheDir, 'seccomp') });
-  const out: SupervisedFilter = { bytes: c.bytes, digest: c.digest, instructions: c.instructions, policy, table, profile: profile.name, notify: notifiedSyscalls(table) };
+  const out: SupervisedFilter = { bytes: c.bytes, digest: c.digest, instructions: c.instructions, policy, table, profile: profile.name, notify: notifiedSyscalls(table), mode };
   try {
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     const tmp = join(cacheDir, `.notify-${key}.${process.pid}.tmp`);

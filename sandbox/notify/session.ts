@@ -11,6 +11,7 @@ import { AuditWriter } from '../../audit/writer.js';
 import { NotifyLoop, type LoopStats } from './loop.js';
 import type { SupervisedFilter } from './plan.js';
 import { closeFd } from './sys.js';
+import { TraceLoop } from './trace-loop.js';
 import { Watchdog } from './watchdog.js';
 
 const SIGNAMES: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM', 31: 'SIGSYS' };
@@ -31,7 +32,9 @@ export class AuditSession {
   readonly log: string;
   readonly anchor: string;
   private readonly writer: AuditWriter;
-  private loop: NotifyLoop | undefined;
+  /** the notify loop, or the ptrace loop (--supervisor ptrace) */
+  private loop: { stop(): void; readonly stats: LoopStats } | undefined;
+  private tracer: TraceLoop | undefined;
   private fd = -1;
   private watchdog: Watchdog | undefined;
   private running: Promise<LoopStats> | undefined;
@@ -73,6 +76,27 @@ export class AuditSession {
     });
   }
 
+  /**
+   * traced: --supervisor ptrace — start the tracer on the payload's pid (before its filter exists);
+   * resolves once it is attached, when the launcher may let the payload go on (launcher.ts onTrace)
+   */
+  traced(pid: number): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the audit session is closed'));
+    const loop = new TraceLoop({
+      pid, table: this.o.filter.table, policy: this.o.filter.policy, writer: this.writer,
+      stallMs: this.o.stallMs || 10_000, onFatal: () => this.o.kill(),
+    });
+    this.loop = loop;
+    this.tracer = loop;
+    this.running = loop.done;
+    return loop.attached;
+  }
+
+  /** hooks: what the launcher must do for this session's mode (launcher.ts LaunchEvents) */
+  hooks(): { onListener?: (fd: number) => void; onTrace?: (pid: number) => Promise<void> } {
+    return this.o.filter.mode === 'ptrace' ? { onTrace: (pid) => this.traced(pid) } : { onListener: (fd) => this.listener(fd) };
+  }
+
   started(pid?: number): void {
     this.startedAt = Date.now();
     if (pid && this.fd >= 0 && !this.watchdog && this.o.stallMs !== 0) this.watchdog = new Watchdog(this.fd, pid, this.o.stallMs ?? 10_000);
@@ -104,7 +128,10 @@ export class AuditSession {
   get stats(): LoopStats | undefined { return this.loop?.stats; }
 
   /** the watchdog killed the container (a hung loop) */
-  get watchdogFired(): boolean { return this.watchdog?.fired ?? false; }
+  get watchdogFired(): boolean { return this.watchdog?.fired ?? this.tracer?.stalled ?? false; }
+
+  /** the tracer's pid under --supervisor ptrace */
+  get tracerPid(): number | undefined { return this.tracer?.pid; }
 
   private async stopLoop(): Promise<LoopStats | undefined> {
     if (!this.running) return undefined;
