@@ -126,6 +126,13 @@ int exec_main(const struct plan *p) {
   creds_rlimits(p);
   /* 4. */
   exec_join_cgroups(p);
+  /* 4a. A non-interactive stdin is the runtime's own /dev/null, opened and checked by number here,
+   *     BEFORE step 5: after setns "/dev/null" names the container's file, which its root may have
+   *     made a symlink, a FIFO (exec would hang on it) or a file of its choosing, opened by us with
+   *     every capability in its user namespace (runc CVE-2025-31133 class). */
+  int nullfd = -1;
+  if (!plan_find(p, "pty") && !plan_find(p, "stdioinherit") && !plan_find(p, "interactive") && (nullfd = open_null(O_RDONLY)) < 0)
+    die_msg("open", errno, "/dev/null (the runtime's own null device)");
   /* 5. */
   int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
   const struct op *net = plan_find(p, "netns");
@@ -142,7 +149,7 @@ int exec_main(const struct plan *p) {
   if (pty) io.master = exec_pty(pty, &slave);
   else if (!inherit) {
     if (io.interactive) { if (pipe2(a, O_CLOEXEC) < 0) die_msg("pipe", errno, "stdin"); io.in_r = a[0]; io.in_w = a[1]; }
-    else if ((io.in_r = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) die_msg("open", errno, "/dev/null");
+    else io.in_r = nullfd;
     if (pipe2(b, O_CLOEXEC) < 0 || pipe2(c, O_CLOEXEC) < 0) die_msg("pipe", errno, "stdio");
     io.out_r = b[0]; io.out_w = b[1]; io.err_r = c[0]; io.err_w = c[1];
   }

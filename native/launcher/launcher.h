@@ -98,5 +98,6 @@ int read_all(int fd, void *buf, size_t n);
 long long parse_ll(const char *s, const struct op *op);
 int open_in_root(int rootfd, const char *path, int flags, int resolve);
 int mkdir_in_root(int rootfd, const char *path, mode_t mode, int *created);
+int open_null(int flags);
 
 #endif

@@ -227,7 +227,7 @@ int main(void) {
   if (!want_pty && !inherit) {
     int a[2], b[2], c[2];
     if (io.interactive) { if (pipe2(a, O_CLOEXEC) < 0) die_msg("pipe", errno, "stdin"); io.in_r = a[0]; io.in_w = a[1]; }
-    else if ((io.in_r = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) die_msg("open", errno, "/dev/null");
+    else if ((io.in_r = open_null(O_RDONLY)) < 0) die_msg("open", errno, "/dev/null (the runtime's own null device)");
     if (pipe2(b, O_CLOEXEC) < 0 || pipe2(c, O_CLOEXEC) < 0) die_msg("pipe", errno, "stdout");
     io.out_r = b[0]; io.out_w = b[1]; io.err_r = c[0]; io.err_w = c[1];
   }

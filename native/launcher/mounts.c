@@ -338,10 +338,8 @@ void mounts_build(const struct plan *p, const struct nsfds *ns, int *pty_sock) {
   g_root_uid = (uid_t)parse_ll(base->f[1], base);
   g_root_gid = (gid_t)parse_ll(base->f[2], base);
   /* the runtime's own /dev/null, opened before the image's files exist and checked by number */
-  struct stat st;
-  g_nullfd = open("/dev/null", O_PATH | O_CLOEXEC);
-  if (g_nullfd < 0 || fstat(g_nullfd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
-    die_msg("mask", EXDEV, "/dev/null is not the null device");
+  g_nullfd = open_null(O_PATH);
+  if (g_nullfd < 0) die_msg("mask", errno, "/dev/null (the runtime's own null device)");
   build_root(p, ns);
   for (int i = 0; i < p->nops; i++) {
     const struct op *op = &p->ops[i];

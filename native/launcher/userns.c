@@ -71,13 +71,15 @@ static int loopback_up(void) {
  * namespace (DESIGN §3; docker does the same): the sysctl is per network namespace, and /proc/sys/net
  * shows the namespace of whoever opens it — the helper, already inside the new one. Written through
  * an fd proven to be on procfs. */
-static int unprivileged_low_ports(void) {
-  int fd = open("/proc/sys/net/ipv4/ip_unprivileged_port_start", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return -1;
+static void unprivileged_low_ports(void) {
+  static const char path[] = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+  int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) die_msg("sysctl", errno, path);
   struct statfs sfs;
-  int r = fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC && write(fd, "0", 1) == 1 ? 0 : -1;
+  if (fstatfs(fd, &sfs) < 0) die_msg("sysctl", errno, path);
+  if (sfs.f_type != PROC_SUPER_MAGIC) die_msg("sysctl", EXDEV, path);
+  if (write(fd, "0", 1) != 1) die_msg("sysctl", errno, path);
   close(fd);
-  return r;
 }
 
 /* publish_netns bind-mounts the new network namespace onto a file the runtime made (`netnsfile
@@ -118,6 +120,15 @@ static void run_hook(const struct plan *p) {
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) die_step(op, ECHILD, op->f[op->nfields - 1]);
 }
 
+/* helper_failed: the helper ended before saying "n". If it reported its step (exit 125) that line
+ * stands alone — a second one would hide it; otherwise say what the launcher knows. */
+static _Noreturn void helper_failed(pid_t h, const char *what) {
+  int st;
+  while (waitpid(h, &st, 0) < 0 && errno == EINTR) {}
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 125) _exit(125);
+  die_msg("userns", EPERM, what);
+}
+
 static int open_ns(pid_t pid, const char *name) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, name);
@@ -141,9 +152,11 @@ void userns_create(const struct plan *p, struct nsfds *out) {
     if (unshare(CLONE_NEWUSER) < 0) _exit(10);
     if (write(from_helper[1], "u", 1) != 1) _exit(11);
     if (read(to_helper[0], &c, 1) != 1) _exit(12); /* maps written */
-    if (unshare(CLONE_NEWUTS | CLONE_NEWIPC | (new_net ? CLONE_NEWNET : 0)) < 0) _exit(13);
-    if (new_net && loopback_up() < 0) _exit(16);
-    if (new_net && unprivileged_low_ports() < 0) _exit(17);
+    /* the helper's own failures are reported by the helper (die_msg: one status line naming the
+     * step, exit 125); the launcher then says nothing more (helper_failed) */
+    if (unshare(CLONE_NEWUTS | CLONE_NEWIPC | (new_net ? CLONE_NEWNET : 0)) < 0) die_msg("unshare", errno, "net, uts and ipc namespaces");
+    if (new_net && loopback_up() < 0) die_msg("loopback", errno, "lo");
+    if (new_net) unprivileged_low_ports();
     if (write(from_helper[1], "n", 1) != 1) _exit(14);
     if (read(to_helper[0], &c, 1) < 0) _exit(15); /* wait until the launcher holds the namespaces */
     _exit(0);
@@ -163,7 +176,7 @@ void userns_create(const struct plan *p, struct nsfds *out) {
   snprintf(path, sizeof path, "/proc/%d/gid_map", h);
   if (first) write_proc(first, path, map);
   if (write(to_helper[1], "m", 1) != 1) die_msg("userns", errno, "helper");
-  if (read(from_helper[0], &c, 1) != 1) die_msg("userns", EPERM, "unshare(net, uts, ipc) in the helper");
+  if (read(from_helper[0], &c, 1) != 1) helper_failed(h, "unshare(net, uts, ipc) in the helper");
   out->user = open_ns(h, "user");
   out->uts = open_ns(h, "uts");
   out->ipc = open_ns(h, "ipc");

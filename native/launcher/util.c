@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 int write_all(int fd, const void *buf, size_t n) {
@@ -125,4 +126,20 @@ int mkdir_in_root(int rootfd, const char *path, mode_t mode, int *created) {
     p = slash + 1;
   }
   return 0;
+}
+
+/* open_null opens the host's /dev/null and proves it is the null device (char 1:3): a runtime that
+ * hands a masked path or a payload's stdin "/dev/null" by name trusts whatever that name resolves
+ * to (runc CVE-2025-31133 class). Callers open it before any container path is in reach; -1 with
+ * errno EXDEV when the name is something else. */
+int open_null(int flags) {
+  int fd = open("/dev/null", flags | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+    close(fd);
+    errno = EXDEV;
+    return -1;
+  }
+  return fd;
 }
