@@ -1,21 +1,12 @@
-// sandbox/lock.ts — supervisor liveness by flock (supervisor holds, CLI probes; koffi, loaded lazily)
+// sandbox/lock.ts — supervisor liveness by flock (supervisor holds, CLI probes; through our addon, loaded lazily)
 //
 // A pid can be reused; a lock cannot outlive its holder: the kernel drops it when the supervisor's
 // last fd on the file closes, however the supervisor died. So "is anyone supervising this
 // container" is "is the lock on RUN/containers/<id>/supervisor.lock held".
 import { closeSync, openSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { flock } from './notify/sys.js';
 
 const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4;
-let flockFn: ((fd: number, op: number) => number) | undefined;
-
-function flock(fd: number, op: number): number {
-  if (!flockFn) {
-    const koffi = createRequire(import.meta.url)('koffi');
-    flockFn = koffi.load('libc.so.6').func('int flock(int, int)') as (fd: number, op: number) => number;
-  }
-  return flockFn(fd, op);
-}
 
 /** holdLock takes the lock for the life of this process (the fd is never closed); false if taken */
 export function holdLock(path: string): boolean {

@@ -26,5 +26,7 @@ export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'build', 'launcher');
 export const INIT_PATH = join(PACKAGE_ROOT, 'build', 'init');
 /** the supervisor's watchdog (native/watchdog/watchdog.c) */
 export const WATCHDOG_PATH = join(PACKAGE_ROOT, 'build', 'watchdog');
+/** the supervisor's libc calls (native/addon, node-addon-api) */
+export const NATIVE_ADDON_PATH = join(PACKAGE_ROOT, 'build', 'tss_native.node');
 export const DEMO_TAR = join(PACKAGE_ROOT, 'build', 'demo', 'demo.tar');
 export const DEMO_REF = 'tssandbox/demo:latest';

@@ -12,9 +12,11 @@
 //  MALLOC_ARENA_MAX=2       libuv's and V8's threads would each get a glibc arena that keeps what a
 //                           flood allocated (+3 MB after logging; +0.3 MB with two arenas).
 // Tried and left out, no measurable change: --v8-pool-size=1, --single-threaded, --lite-mode,
-// --optimize-for-size, MALLOC_ARENA_MAX=1 with MALLOC_TRIM_THRESHOLD_/MALLOC_TOP_PAD_. What is
-// left (50.1 MB idle): node itself 39.8 (6.3 anon + 33.5 file), koffi 2.4, our modules and
-// node:crypto/net/child_process pages the rest.
+// --optimize-for-size, MALLOC_ARENA_MAX=1 with MALLOC_TRIM_THRESHOLD_/MALLOC_TOP_PAD_. With these
+// alone a supervisor stayed at 50.1 MB: node itself is 39.8 (6.3 anon + 33.5 of its binary's file
+// pages, touched while starting). What brought it to ~22 MB idle / ~27 MB after a 32 MiB flood:
+// our addon instead of koffi (−2.4 MB) and, once the payload runs, dropping the clean file pages
+// start-up touched (supervisor-main.ts, native/addon/trim.cc).
 export const SUPERVISOR_NODE_ARGS: readonly string[] = ['--max-semi-space-size=1', '--jitless', '--no-expose-wasm'];
 
 export function supervisorEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

@@ -13,6 +13,7 @@ import { lockPath, logPath, recordDir, socketPath } from './containers.js';
 import { readHandoff, type Handoff } from './handoff.js';
 import { launch } from './launcher.js';
 import { holdLock } from './lock.js';
+import { dropStartupPages } from './notify/sys.js';
 import { LogWriter } from './logs.js';
 import { Supervisor } from './supervise.js';
 import { releaseNetwork, startPorts, type PortProxy } from './network/index.js';
@@ -61,7 +62,12 @@ async function main(stateDir: string): Promise<number> {
     proxy = await startPorts(JSON.parse(readFileSync(`${recordDir(h.root, h.id)}/config.json`, 'utf8')).spec, h.stateDir, recordDir(h.root, h.id), h.what);
     handle = launch(h.plan, h.what, {
       onPid: (pid) => { payloadPid = pid; proxy?.go(); sup.running(pid); },
-      onStarted: () => { audit?.started(payloadPid); report({ event: 'started' }); },
+      onStarted: () => {
+        audit?.started(payloadPid);
+        report({ event: 'started' });
+        // start-up is over: what it touched of node's binary need not stay resident for the container's life
+        setImmediate(dropStartupPages);
+      },
       ...(audit ? audit.hooks() : {}),
     }, ['ignore', 'pipe', 'pipe']);
     const launched = handle;

@@ -5,8 +5,9 @@
 // entry is answered with the profile's errno after its line is written. The memory read is only
 // trusted for as long as NOTIF_ID_VALID says the target is still stopped in that very syscall.
 //
-// The event loop never waits on the listener: poll(2) runs on the thread pool (koffi async), and
-// RECV is issued only when the listener is readable; a burst is drained synchronously in batches.
+// The event loop never waits on the listener: the listener sits in the event loop's own epoll set (a
+// libuv poll handle, sys.ts watchFd), RECV is issued only when it is readable, and a burst is
+// drained synchronously in batches.
 import { readFileSync } from 'node:fs';
 import { AUDIT_ARCH, argTypes, errnoName, syscallName, type Arch } from '../../abi/index.js';
 import { matchPredicate } from '../../policy/seccomp/semantics.js';
@@ -15,7 +16,7 @@ import type { AuditWriter } from '../../audit/writer.js';
 import type { SyscallInput } from '../../audit/events.js';
 import { readArgv, readCString, readSockaddr, type MemReader } from './decode.js';
 import type { NotifyEntry, NotifyTable } from './rules.js';
-import { errno as lastErrno, ioctl, ioctlValue, pollAsync, pollNow, readMemory, POLLERR, POLLHUP } from './sys.js';
+import { errno as lastErrno, ioctl, ioctlValue, pollNow, readMemory, watchFd, POLLERR, POLLHUP } from './sys.js';
 
 const NOTIF_RECV = 0xc0502100;
 const NOTIF_SEND = 0xc0182101;
@@ -50,6 +51,7 @@ export class NotifyLoop {
   readonly stats: LoopStats = { received: 0, answered: 0, gone: 0, denied: 0 };
   readonly syncWakeUp: boolean;
   private stopped = false;
+  private finish: ((err?: unknown) => void) | undefined;
   private readonly req = Buffer.alloc(80);
   private readonly resp = Buffer.alloc(24);
   private readonly idBuf = Buffer.alloc(8);
@@ -61,21 +63,35 @@ export class NotifyLoop {
     this.syncWakeUp = ioctlValue(o.fd, NOTIF_SET_FLAGS, USER_NOTIF_FD_SYNC_WAKE_UP) === 0;
   }
 
-  stop(): void { this.stopped = true; }
+  stop(): void { this.stopped = true; this.finish?.(); }
 
-  async run(): Promise<LoopStats> {
-    while (!this.stopped) {
-      let rev = pollNow(this.o.fd);
-      if (!rev) rev = await pollAsync(this.o.fd, 250);
-      this.o.beat?.();
-      if (rev & 1) {
-        for (let i = 0; i < BATCH && (pollNow(this.o.fd) & 1); i++) this.handleOne();
-        await new Promise((r) => setImmediate(r));
-      } else if (rev & (POLLHUP | POLLERR)) {
-        break; // the filter has no task left: the container is gone
-      }
-    }
-    return this.stats;
+  /** run serves the listener until every target is gone (HUP) or stop(); it rejects if handling threw. */
+  run(): Promise<LoopStats> {
+    if (this.stopped) return Promise.resolve(this.stats);
+    return new Promise((resolve, reject) => {
+      // idle, the loop still beats: the watchdog's heartbeat proves the event loop turns
+      const idle = setInterval(() => this.o.beat?.(), 250);
+      let w: { close(): void } | undefined;
+      const finish = (err?: unknown) => {
+        clearInterval(idle);
+        w?.close();
+        this.finish = undefined;
+        if (err) reject(err as Error); else resolve(this.stats);
+      };
+      this.finish = finish;
+      w = watchFd(this.o.fd, (rev) => {
+        this.o.beat?.();
+        if (this.stopped) return finish();
+        try {
+          if (rev & 1) {
+            // drain a burst synchronously; what is left calls back on the next turn (level-triggered)
+            for (let i = 0; i < BATCH; i++) { this.handleOne(); if (!(pollNow(this.o.fd) & 1)) break; }
+          } else if (rev & (POLLHUP | POLLERR)) {
+            finish(); // the filter has no task left: the container is gone
+          }
+        } catch (e) { finish(e); }
+      });
+    });
   }
 
   /** handleOne: RECV one notification (the listener is readable), decide from the table, record, answer. */
