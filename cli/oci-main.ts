@@ -88,7 +88,7 @@ export async function ociMain(args: readonly string[]): Promise<number> {
         return 0;
       }
       case 'exec': return await (await import('../oci/exec.js')).ociExec(root, a, (s) => logWarn(a, s));
-      case 'pause': case 'resume': return verbs.refuse(a.verb, id, 'not supported yet (no freezer support in tssandbox)');
+      case 'pause': case 'resume': await verbs.pauseResume(root, id ?? '', a.verb); return 0;
       case 'update': return verbs.refuse('update', id, 'not supported yet: resources are fixed at create');
       case 'events': return verbs.refuse('events', id, 'not supported yet');
       case 'checkpoint': case 'restore': return verbs.refuse(a.verb, id, 'checkpoint/restore is not supported');

@@ -14,6 +14,7 @@ import { bindable } from '../sandbox/containers.js';
 import { launch, type LaunchHandle } from '../sandbox/launcher.js';
 import { holdLock } from '../sandbox/lock.js';
 import { readOciHandoff, type OciHandoff } from './handoff.js';
+import { freeze, thaw } from './pause.js';
 import { controlSocket, lockFile, readRecord, writeRecord, type OciRecord } from './state.js';
 
 const REPORT_FD = 3;
@@ -32,7 +33,7 @@ async function cleanup(h: OciHandoff): Promise<void> {
   if (h.slotFile) rmSync(h.slotFile, { force: true });
 }
 
-export interface OciControlRequest { op: 'status' | 'start' | 'signal'; sig?: number }
+export interface OciControlRequest { op: 'status' | 'start' | 'signal' | 'pause' | 'resume'; sig?: number }
 export interface OciControlReply { ok: boolean; status?: string; error?: string; exitCode?: number }
 
 async function main(dir: string): Promise<number> {
@@ -69,7 +70,23 @@ async function main(dir: string): Promise<number> {
       try { req = JSON.parse(buf.slice(0, nl)) as OciControlRequest; } catch { reply({ ok: false, error: 'malformed request' }); return; }
       buf = '\u0000';
       if (req.op === 'status') reply({ ok: true, status: rec.status });
-      else if (req.op === 'signal') { handle.signal(req.sig ?? 15); reply({ ok: true, status: rec.status }); }
+      else if (req.op === 'signal') {
+        handle.signal(req.sig ?? 15);
+        // runc thaws a paused container it SIGKILLs: frozen v1 tasks die only once thawed, and
+        // delete --force waits for this supervisor to see the container exit
+        if (req.sig === 9 && rec.status === 'paused') {
+          thaw(h).then(() => { if (rec.status === 'paused') set({ status: 'running' }); }, () => { /* the cleanup's killAll thaws */ });
+        }
+        reply({ ok: true, status: rec.status });
+      } else if (req.op === 'pause' || req.op === 'resume') {
+        const pause = req.op === 'pause';
+        if (rec.status !== (pause ? 'running' : 'paused')) { reply({ ok: false, error: pause ? `the container is ${rec.status}, not running` : `the container is ${rec.status}, not paused` }); return; }
+        // state.json says paused only once the kernel reports the cgroup frozen, running only once thawed
+        (pause ? freeze(h) : thaw(h)).then(() => {
+          if (rec.status === (pause ? 'running' : 'paused')) set({ status: pause ? 'paused' : 'running' });
+          reply({ ok: true, status: rec.status });
+        }, (e: unknown) => reply({ ok: false, error: (e as Error).message }));
+      }
       else if (req.op === 'start') {
         if (rec.status !== 'created') { reply({ ok: false, error: `the container is ${rec.status}, not created` }); return; }
         startWaiters.push(reply);

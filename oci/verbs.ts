@@ -45,6 +45,16 @@ export async function kill(root: string, id: string, sig: string, all: boolean):
   if (!reply?.ok) fail('TSS_ECONTAINER', 'kill', id, 'its supervisor does not answer');
 }
 
+/** pause / resume: the supervisor freezes or thaws the cgroup and writes the new status */
+export async function pauseResume(root: string, id: string, op: 'pause' | 'resume'): Promise<void> {
+  const r = current(root, id, op);
+  if (op === 'pause' && r.status !== 'running') fail('TSS_ECONTAINER', op, id, `container not running (it is ${r.status})`);
+  if (op === 'resume' && r.status !== 'paused') fail('TSS_ECONTAINER', op, id, `container not paused (it is ${r.status})`);
+  const reply = await request(containerDir(root, id), { op });
+  if (!reply) fail('TSS_ECONTAINER', op, id, 'its supervisor does not answer');
+  if (!reply.ok) fail('TSS_ECGROUP', op, id, reply.error ?? 'failed');
+}
+
 export async function remove(root: string, id: string, force: boolean): Promise<void> {
   checkId(id, 'delete');
   const dir = containerDir(root, id);
@@ -54,7 +64,7 @@ export async function remove(root: string, id: string, force: boolean): Promise<
   }
   const r = current(root, id, 'delete');
   // runc deletes a created container without --force (it never ran); a running one needs it
-  if (r.status === 'running' && !force) fail('TSS_ECONTAINER', 'delete', id, 'cannot delete a running container (use --force)');
+  if ((r.status === 'running' || r.status === 'paused') && !force) fail('TSS_ECONTAINER', 'delete', id, `cannot delete a ${r.status} container (use --force)`);
   if (supervised(dir)) {
     await request(dir, { op: 'signal', sig: 9 });
     if (!(await waitUnsupervised(dir, 30_000))) fail('TSS_ECONTAINER', 'delete', id, 'its supervisor did not exit after SIGKILL');
