@@ -104,6 +104,9 @@ const chain = {
   hmac: hex64.optional(),
 };
 
+/** an exec session's id: `exec.started` names it, and every syscall line of its processes carries it */
+const execId = z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 lowercase hex digits');
+
 export const SyscallEvent = z.object({
   ...chain,
   event: z.literal('syscall'),
@@ -111,6 +114,8 @@ export const SyscallEvent = z.object({
   syscall: Syscall,
   decision: Decision,
   resource: Resource.optional(),
+  /** the exec session (`tssandbox exec`) the process belongs to; absent for the container's own processes */
+  exec: execId.optional(),
 });
 
 export const DroppedEvent = z.object({ ...chain, event: z.literal('dropped'), dropped: Dropped });
@@ -153,8 +158,37 @@ export const ImageScannedEvent = z.object({
   }),
 });
 
+/** `tssandbox exec` joined the container: argv, user and terminal as the host's CLI asked (not read from the container) */
+export const ExecStartedEvent = z.object({
+  ...chain,
+  event: z.literal('exec.started'),
+  exec: z.object({
+    id: execId,
+    argv: z.array(z.string()).min(1),
+    /** -u as given (USER[:GROUP] or UID[:GID]); absent: the container's own user */
+    user: z.string().optional(),
+    tty: z.boolean().optional(),
+    /** host pid of the exec'd process (as the supervisor sees it) */
+    pid: int.optional(),
+  }),
+});
+export const ExecExitedEvent = z.object({
+  ...chain,
+  event: z.literal('exec.exited'),
+  exec: z.object({
+    id: execId,
+    /** null when it was killed by a signal, or when its exit was never reported */
+    code: int.nullable(),
+    signal: z.string().nullable(),
+    /** milliseconds from exec.started */
+    duration: z.number().nonnegative(),
+    /** why no code was reported: the exec's CLI went away, the container exited first */
+    reason: z.string().optional(),
+  }),
+});
+
 export const AuditEvent = z.discriminatedUnion('event', [
-  SyscallEvent, DroppedEvent, CreatedEvent, StartedEvent, ExitedEvent, PolicyCompiledEvent, ImageScannedEvent,
+  SyscallEvent, DroppedEvent, CreatedEvent, StartedEvent, ExitedEvent, PolicyCompiledEvent, ImageScannedEvent, ExecStartedEvent, ExecExitedEvent,
 ]);
 
 export type AuditEvent = z.infer<typeof AuditEvent>;
@@ -165,7 +199,7 @@ export type ContainerRef = z.infer<typeof ContainerRef>;
 export type Proc = z.infer<typeof Proc>;
 export type Decision = z.infer<typeof Decision>;
 
-export const EVENT_KINDS: readonly EventKind[] = ['syscall', 'dropped', 'created', 'started', 'exited', 'policy.compiled', 'image.scanned'];
+export const EVENT_KINDS: readonly EventKind[] = ['syscall', 'dropped', 'created', 'started', 'exited', 'policy.compiled', 'image.scanned', 'exec.started', 'exec.exited'];
 
 /** the chain fields the writer fills in */
 type ChainKeys = 'v' | 'time' | 'seq' | 'prev' | 'hmac' | 'container';

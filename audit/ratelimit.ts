@@ -12,12 +12,14 @@ export interface ShapeInput {
   readonly resource?: { readonly path?: string; readonly sockaddr?: string };
   /** execve's argv is an argument too: busybox sh runs every applet as /proc/self/exe, told apart only by argv */
   readonly proc?: { readonly argv?: readonly string[] };
+  /** the exec session: a repeat from another session is not a repeat (the line says who did it) */
+  readonly exec?: string;
 }
 
-/** shapeKey: syscall name, decoded args, errno, decision action and rule, path and peer, argv */
+/** shapeKey: syscall name, decoded args, errno, decision action and rule, path and peer, argv, exec session */
 export function shapeKey(e: ShapeInput): string {
   return JSON.stringify([e.syscall.name, e.syscall.args ?? null, e.syscall.errno ?? null, e.decision.action,
-    e.decision.rule ?? null, e.resource?.path ?? null, e.resource?.sockaddr ?? null, e.proc?.argv ?? null]);
+    e.decision.rule ?? null, e.resource?.path ?? null, e.resource?.sockaddr ?? null, e.proc?.argv ?? null, e.exec ?? null]);
 }
 
 export interface DroppedSummary {

@@ -17,6 +17,8 @@ export interface EventFilter {
   readonly since?: number;
   /** a container id, id prefix or name */
   readonly container?: string;
+  /** an exec session's id (or a prefix): its exec.started/exec.exited and its processes' syscall lines */
+  readonly exec?: string;
 }
 
 /** readEvents parses every line that is an audit event; the others are counted as malformed. */
@@ -51,6 +53,10 @@ export function matches(e: AuditEvent, f: EventFilter, names: ReadonlyMap<string
   if (f.syscall?.length && !(e.event === 'syscall' && f.syscall.includes(e.syscall.name))) return false;
   if (f.decision?.length && !(e.event === 'syscall' && f.decision.includes(e.decision.action))) return false;
   if (f.since !== undefined && !(Date.parse(e.time) >= f.since)) return false;
+  if (f.exec !== undefined) {
+    const id = e.event === 'syscall' ? e.exec : e.event === 'exec.started' || e.event === 'exec.exited' ? e.exec.id : undefined;
+    if (!id?.startsWith(f.exec)) return false;
+  }
   if (f.container) {
     const c = f.container;
     const name = e.container.name ?? names.get(e.container.id);
@@ -84,6 +90,8 @@ export interface Summary {
   readonly peers: { sockaddr: string; count: number }[];
   readonly processes: { pid: number; comm?: string; exe?: string; argv?: string[] }[];
   readonly exited?: { code: number | null; signal: string | null; oom: boolean; duration: number };
+  /** exec sessions in order of their exec.started: argv, how they ended, how many syscall lines their processes have */
+  readonly execs: { id: string; argv: string[]; code?: number | null; signal?: string | null; syscalls: number }[];
 }
 
 const bump = (o: Record<string, number>, k: string, n = 1): void => { o[k] = (o[k] ?? 0) + n; };
@@ -100,6 +108,8 @@ export function summarize(events: readonly AuditEvent[], malformed = 0, topN = 1
   const containers = new Map<string, { id: string; name?: string; image?: string; profile?: string }>();
   let dropped = 0;
   let exited: Summary['exited'];
+  const execs = new Map<string, Summary['execs'][number]>();
+  const execOf = (id: string) => execs.get(id) ?? execs.set(id, { id, argv: [], syscalls: 0 }).get(id)!;
   for (const e of events) {
     bump(byEvent, e.event);
     const c = containers.get(e.container.id) ?? { id: e.container.id };
@@ -107,6 +117,9 @@ export function summarize(events: readonly AuditEvent[], malformed = 0, topN = 1
     containers.set(c.id, c);
     if (e.event === 'dropped') { dropped += e.dropped.total; continue; }
     if (e.event === 'exited') { exited = e.exited; continue; }
+    if (e.event === 'exec.started') { execOf(e.exec.id).argv = e.exec.argv; continue; }
+    if (e.event === 'exec.exited') { Object.assign(execOf(e.exec.id), { code: e.exec.code, signal: e.exec.signal }); continue; }
+    if (e.event === 'syscall' && e.exec) execOf(e.exec).syscalls++;
     if (e.event !== 'syscall' && e.event !== 'started') continue;
     if (e.proc) {
       const p = procs.get(e.proc.pid) ?? { pid: e.proc.pid };
@@ -123,7 +136,7 @@ export function summarize(events: readonly AuditEvent[], malformed = 0, topN = 1
     lines: events.length, malformed, ...(times.length ? { first: times[0]!, last: times.at(-1)! } : {}),
     containers: [...containers.values()], byEvent, bySyscall, byDecision, byRule, dropped,
     topDenied: top(denied, topN), topPaths: top(paths, topN), peers: top(peers, topN),
-    processes: [...procs.values()].sort((a, b) => a.pid - b.pid), ...(exited ? { exited } : {}),
+    processes: [...procs.values()].sort((a, b) => a.pid - b.pid), ...(exited ? { exited } : {}), execs: [...execs.values()],
   };
 }
 

@@ -94,6 +94,21 @@ export class AuditWriter {
     return this.writeLine({ event, container: c, ...rest }, time ?? new Date(now).toISOString());
   }
 
+  /**
+   * forExec is a view of this writer for one exec session's notify loop: the syscall lines written
+   * through it carry `exec: id`. The chain, the head, the rate limiter and a failed write are this
+   * writer's own: still one writer per log, however many listeners feed it.
+   */
+  forExec(id: string): AuditWriter {
+    return new Proxy(this, {
+      get: (target, prop) => {
+        if (prop === 'append') return (e: EventInput) => target.append(e.event === 'syscall' ? { ...e, exec: id } : e);
+        const v: unknown = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  }
+
   /** flushDropped writes the pending `dropped` counts now (the supervisor may call it on a timer); null when none. */
   flushDropped(): Head | null {
     if (!this.limiter?.pending) return null;

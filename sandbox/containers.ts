@@ -21,6 +21,8 @@ export interface ContainerConfig {
   readonly stopSignal?: string;
   /** the cgroup parent the container was created under (for cleanup by another process) */
   readonly cgroupParent?: string;
+  /** a supervised container's audit log: where it is (in this record unless --audit-log) and whether it is keyed; never the key */
+  readonly audit?: { readonly log: string; readonly keyed?: boolean };
 }
 
 export type Status = 'created' | 'running' | 'exited';

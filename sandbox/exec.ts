@@ -7,11 +7,16 @@
 // exec.c) joins the cgroup first, then the namespaces through a pidfd of the payload, then forks.
 // -t makes its pty in the container's own devpts and proxies it like run -t; -u NAME is looked up
 // in the container's own /etc/passwd and /etc/group (exec-user.ts).
+//
+// A supervised container's exec gets the container's supervised filter (exec.json's `notify`), and
+// its listener goes to the container's supervisor (exec-audit.ts): the exec'd processes are
+// audited in the container's log like its own, their lines tagged with the exec session's id.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
-import { fail } from '../common/errors.js';
+import { fail, SandboxError } from '../common/errors.js';
 import { stateDirOf } from './containers.js';
+import { registerExec, type ExecChannel } from './control.js';
 import { launch } from './launcher.js';
 import { planLaunch } from './launch-plan.js';
 import { resolveExecUser } from './exec-user.js';
@@ -21,7 +26,11 @@ import { find } from './lifecycle.js';
 
 export interface ExecOptions { readonly interactive: boolean; readonly tty: boolean; readonly env: readonly string[]; readonly workdir?: string; readonly user?: string }
 
-interface ExecHost { idBase: number; idCount: number; cgroupProcs: string[]; seccomp: string | null }
+interface ExecHost {
+  idBase: number; idCount: number; cgroupProcs: string[]; seccomp: string | null;
+  /** supervised container: its supervised filter (hex), installed with a listener its supervisor answers */
+  notify?: string;
+}
 
 /** the container's root as a layer stack, bottom first: its image layers, then its own upper layer */
 export function containerLayers(spec: OciSpec, rwDir: string): string[] {
@@ -60,17 +69,47 @@ export async function execIn(ctx: Ctx, ref: string, cmd: readonly string[], o: E
   let host: ExecHost;
   try { host = JSON.parse(readFileSync(join(stateDir, 'exec.json'), 'utf8')) as ExecHost; } catch { return fail('TSS_ECONTAINER', 'exec', ref, 'its runtime state is gone'); }
   const rwDir = join(c.dir, 'rw');
+  const audited = typeof host.notify === 'string';
   const plan = planLaunch(execSpec(c.config.spec, cmd, o, containerLayers(c.config.spec, rwDir), host.idCount), {
     stateDir, rwDir, idBase: host.idBase, idCount: host.idCount, cgroupProcs: host.cgroupProcs,
-    seccomp: host.seccomp === null ? null : Buffer.from(host.seccomp, 'hex'),
+    seccomp: audited ? Buffer.from(host.notify!, 'hex') : host.seccomp === null ? null : Buffer.from(host.seccomp, 'hex'),
   });
-  const handle = launch(plan, cmd[0]!, {}, ['inherit', 'inherit', 'inherit'], [['exec', String(c.state.pid)]]);
+  let payloadPid: number | undefined;
+  let channel: Promise<ExecChannel> | undefined;
+  let refused: string | undefined;
+  const handle = launch(plan, cmd[0]!, audited ? {
+    onPid: (pid) => { payloadPid = pid; },
+    // the exec'd process now waits on its first notified call (its execve) until the supervisor answers
+    onListener: (fd) => {
+      channel = handOver(stateDir, fd, { pid: process.pid, fd, argv: [...cmd], ...(payloadPid ? { payloadPid } : {}), ...(o.user !== undefined ? { user: o.user } : {}), ...(o.tty ? { tty: true } : {}) });
+      // fail closed: a listener nobody answers must not be left to a process that then runs unaudited
+      channel.catch((e: Error) => { refused = e.message; handle.signal(9); });
+    },
+  } : {}, ['inherit', 'inherit', 'inherit'], [['exec', String(c.state.pid)]]);
   const forward = (sig: NodeJS.Signals) => handle.signal(constants.signals[sig] ?? 15);
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
   for (const s of sigs) process.on(s, forward);
+  let code: number | null = null;
+  let signal: number | undefined;
   try {
-    return (await handle.done).code;
+    const res = await handle.done.catch((e: unknown) => { if (e instanceof SandboxError) code = e.exitCode; throw e; });
+    code = res.code;
+    signal = res.signal;
   } finally {
     for (const s of sigs) process.off(s, forward);
+    const ch = await channel?.catch(() => undefined);
+    if (ch) await ch.exited(signal ? null : code, signal);
+  }
+  if (refused) fail('TSS_ECONTAINER', 'exec', ref, `the container's supervisor did not take the exec's seccomp listener: ${refused}`);
+  return code ?? 125;
+}
+
+/** handOver registers the listener with the supervisor, then closes this process's copy (the supervisor holds its own by then, or nobody does) */
+async function handOver(stateDir: string, fd: number, reg: Parameters<typeof registerExec>[1]): Promise<ExecChannel> {
+  try {
+    return await registerExec(stateDir, reg);
+  } finally {
+    const { closeFd } = await import('./notify/sys.js');
+    closeFd(fd);
   }
 }

@@ -47,6 +47,10 @@ export interface RunOptions {
   readonly scan?: string;
   /** --supervisor auto|notify|ptrace: how the audited syscalls reach the supervisor (sandbox/notify/mode.ts) */
   readonly supervisor?: string;
+  /** --audit-log PATH: the audit log there instead of in the container's record, so it outlives rm and --rm */
+  readonly auditLog?: string;
+  /** --audit-key FILE: an HMAC key (mode 0600 or stricter); every audit line carries an hmac */
+  readonly auditKey?: string;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };

@@ -17,6 +17,8 @@ export interface Handoff {
   /** what launch errors name (the image reference) */
   readonly what: string;
   readonly plan: LaunchPlan;
+  /** --audit-key: the fd (inherited from the CLI) the key file is open on; the key itself is never in this file */
+  readonly auditKeyFd?: number;
 }
 
 const FILE = 'handoff.json';

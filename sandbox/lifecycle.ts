@@ -96,6 +96,7 @@ export function inspectContainer(ctx: Ctx, c: Container): Record<string, unknown
     AutoRemove: c.config.rm,
     StopSignal: c.config.stopSignal ?? 'SIGTERM',
     LogPath: c.config.detached ? logPath(ctx.root, c.config.id) : null,
+    AuditLog: c.config.audit ? { Path: c.config.audit.log, Keyed: c.config.audit.keyed ?? false } : null,
     StateDir: stateDirOf(ctx.run, c.config.id),
     Spec: c.config.spec,
   };

@@ -25,6 +25,7 @@ import { ANN } from './oci-spec.js';
 import { dataRoot, DEMO_REF, DEMO_TAR, PACKAGE_ROOT, runRoot } from './paths.js';
 import { writeHandoff } from './handoff.js';
 import { spawnSupervisor } from './supervisor-spawn.js';
+import { checkAuditFlags, closeAuditKey, type AuditFlags } from './audit-flags.js';
 import { containerName, ensureNameFree } from './names.js';
 import { reapStale } from './stale.js';
 import type { Supervision } from './notify/index.js';
@@ -90,6 +91,8 @@ export interface Prepared {
   readonly timeout?: number;
   /** a supervised profile: the notify filter and the audit session opener (sandbox/notify/) */
   readonly supervision?: Supervision;
+  /** --audit-log and --audit-key (sandbox/audit-flags.ts); undo() closes the key file */
+  readonly audit: AuditFlags;
   /** run every cleanup step registered so far, newest first; idempotent */
   undo(): void;
   /** add a cleanup step */
@@ -119,8 +122,13 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
     const policy = loadSeccomp(override);
     return policy ? compileSeccomp(policy, undefined, { cacheDir: join(root, 'cache', 'seccomp') }).bytes : null;
   });
+  // --audit-log/--audit-key: refused on a run that writes no log; the key file is opened last of all refusals
+  const notify = override === undefined ? await import('./notify/index.js') : undefined;
+  const audited = notify?.supervised(profile, filter?.digest) ?? false;
+  const auditFlags = withRunExit(() => checkAuditFlags(o, audited, override !== undefined ? 'a --security-opt seccomp filter is not supervised'
+    : process.env.TSSANDBOX_SUPERVISOR === 'off' ? 'TSSANDBOX_SUPERVISOR=off' : `profile ${profile.name} has no supervisor rules`));
 
-  const cleanup: (() => void)[] = [];
+  const cleanup: (() => void)[] = [() => closeAuditKey(auditFlags)];
   const undo = () => { for (const f of cleanup.reverse()) { try { f(); } catch { /* keep cleaning */ } } cleanup.length = 0; };
   try {
     const ids = allocateIdRange(run, id, Math.floor(Math.random() * 4096));
@@ -148,6 +156,8 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
       id, name, rm: o.rm, spec, detached: o.detach, created: new Date().toISOString(),
       ...(image.config.StopSignal ? { stopSignal: image.config.StopSignal } : {}),
       ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}),
+      // where the log is and whether it is keyed (never the key, nor its file)
+      ...(audited ? { audit: { log: auditFlags.logPath ?? join(ctrDir, 'audit.ndjson'), ...(auditFlags.key ? { keyed: true } : {}) } } : {}),
     };
     writeFileSync(join(ctrDir, 'config.json'), JSON.stringify(config, null, 1));
 
@@ -163,16 +173,19 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
     cleanup.push(() => { cg.killAll(); cg.remove(); });
     for (const w of cg.warnings) warn(w);
 
-    // a supervised profile routes its audited families and recorded denials to the notify supervisor;
-    // exec.json keeps the plain filter: an exec'd process has no listener of its own (not audited)
-    const supervision = override === undefined ? await (await import('./notify/index.js')).prepareSupervision(profile, filter?.digest, root, { id, name, image: o.image, imageDigest: image.id }, stateDir, supervisor) : undefined;
+    // a supervised profile routes its audited families and recorded denials to the notify supervisor
+    const supervision = notify ? await notify.prepareSupervision(profile, filter?.digest, root, { id, name, image: o.image, imageDigest: image.id }, stateDir, supervisor,
+      { ...(auditFlags.logPath ? { logPath: auditFlags.logPath } : {}), ...(auditFlags.key ? { keyed: true } : {}) }) : undefined;
     // an explicit --supervisor asks for a record: a run that would make none says so instead of running unrecorded
     if (supervisor !== 'auto' && !supervision && process.env.TSSANDBOX_SUPERVISOR !== 'off') throw new SandboxError('TSS_EUSAGE', `run \`--supervisor ${supervisor}\`: ${override === undefined ? `profile ${profile.name} has no supervisor rules` : 'a --security-opt seccomp filter is not supervised'} (nothing to record)`);
     const plan = planLaunch(spec, { stateDir, rwDir, idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp: supervision?.bytes ?? seccomp, ...net.host });
-    // exec joins this container later with the same ids, cgroups and filter bytes (sandbox/exec.ts)
-    writeFileSync(join(stateDir, 'exec.json'), JSON.stringify({ idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp: seccomp?.toString('hex') ?? null }), { mode: 0o600 });
+    // exec joins this container later with the same ids, cgroups and filter bytes (sandbox/exec.ts); under
+    // the notify supervisor with the supervised filter, whose listener exec hands to this container's
+    // supervisor (exec-audit.ts). Under ptrace an exec'd process keeps the plain filter: no tracer follows it
+    const execNotify = supervision && supervision.filter.mode !== 'ptrace' ? { notify: supervision.bytes.toString('hex') } : {};
+    writeFileSync(join(stateDir, 'exec.json'), JSON.stringify({ idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp: seccomp?.toString('hex') ?? null, ...execNotify }), { mode: 0o600 });
     const timeout = spec.annotations[ANN.timeout] ? Number(spec.annotations[ANN.timeout]) : undefined;
-    return { id, name, root, run, stateDir, ctrDir, slotFile, plan, config, cg, ...(timeout ? { timeout } : {}), ...(supervision ? { supervision } : {}), undo, push: (f) => cleanup.push(f), keepRecord: () => { keep = true; } };
+    return { id, name, root, run, stateDir, ctrDir, slotFile, plan, config, cg, ...(timeout ? { timeout } : {}), ...(supervision ? { supervision } : {}), audit: auditFlags, undo, push: (f) => cleanup.push(f), keepRecord: () => { keep = true; } };
   } catch (e) {
     undo();
     throw e;
@@ -204,7 +217,10 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
     if (proxy) p.push(() => proxy.stop());
     // supervised: this process answers the container's notifications and writes its audit log
     const kill = { now: () => {} };
-    const audit = p.supervision?.open(p.ctrDir, () => kill.now());
+    const audit = p.supervision?.open(p.ctrDir, () => kill.now(), p.audit.key?.key);
+    closeAuditKey(p.audit);
+    // `exec` into this container hands its listener here (exec-audit.ts): audited in the same log
+    if (audit) sup.execHandler = (await import('./exec-audit.js')).execAuditHandler(audit);
     let payloadPid: number | undefined;
     const handle = launch(p.plan, o.image, {
       onPid: (pid) => { payloadPid = pid; proxy?.go(); sup.running(pid); },
@@ -214,8 +230,10 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
     sup.attach(handle, p.timeout);
     const forward = (sig: NodeJS.Signals) => handle.signal(constants.signals[sig] ?? 15);
     for (const s of SIGNALS) process.on(s, forward);
+    let ran = false;
     try {
       const res = await handle.done;
+      ran = true;
       const oomKilled = p.cg.oomKilled();
       const code = oomKilled && res.signal === 9 ? 137 : res.code;
       // keep the record (ps -a) unless --rm: from here it is a finished container, not a half-made one
@@ -227,6 +245,8 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
     } finally {
       for (const s of SIGNALS) process.off(s, forward);
       audit?.close();
+      // a container that never started leaves nothing, an --audit-log file outside its record included
+      if (audit && !ran) discardLog(audit);
       p.undo();
       sup.done();
     }
@@ -234,6 +254,12 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
     p.undo();
     throw e;
   }
+}
+
+/** discardLog removes the audit log (and anchor) of a container that never started */
+export function discardLog(a: { readonly log: string; readonly anchor: string }): void {
+  rmSync(a.log, { force: true });
+  rmSync(a.anchor, { force: true });
 }
 
 const SUPERVISOR_MAIN = join(PACKAGE_ROOT, 'dist', 'sandbox', 'supervisor-main.js');
@@ -250,11 +276,15 @@ export async function runDetached(o: RunOptions, rootFlag?: string, warn: (s: st
     writeHandoff({
       id: p.id, root: p.root, run: p.run, stateDir: p.stateDir, slotFile: p.slotFile, rm: o.rm, stopSignal: stopSignalOf(p.config),
       what: o.image, plan: p.plan, ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}), ...(p.timeout ? { timeout: p.timeout } : {}),
+      // --audit-key: the supervisor's fd 4 is the key file this process checked (audit-flags.ts says why an fd)
+      ...(p.audit.key ? { auditKeyFd: 4 } : {}),
     });
     // the slot names its owner's pid; from now on that is the supervisor (a killed CLI must not get it reaped)
     const { child, msg } = await spawnSupervisor(SUPERVISOR_MAIN, p.stateDir, join(p.ctrDir, 'supervisor.log'), {
       onSpawn: (c) => { if (c.pid) writeFileSync(p.slotFile, `${p.id} ${c.pid}\n`); },
+      ...(p.audit.key ? { extraFds: [p.audit.key.fd] } : {}),
     });
+    closeAuditKey(p.audit);
     if (msg?.event === 'started') {
       handedOver = true;
       child.unref();
@@ -268,6 +298,7 @@ export async function runDetached(o: RunOptions, rootFlag?: string, warn: (s: st
     try { why = readFileSync(join(p.ctrDir, 'supervisor.log'), 'utf8').trim().split('\n').find((l) => l.startsWith('tssandbox supervisor:')) ?? ''; } catch { /* none */ }
     throw new SandboxError('TSS_ELAUNCH', `run \`${o.image}\`: the supervisor exited before the container started${why ? ` (${why.replace(/^tssandbox supervisor: /, '')})` : ''}`);
   } finally {
+    closeAuditKey(p.audit);
     if (!handedOver) p.undo();
   }
 }

@@ -2,14 +2,34 @@
 //
 // The foreground CLI and the detached supervisor both own a running container through this class,
 // so `ps`, `stop`, `kill` and `wait` behave the same for either. The control protocol is one JSON
-// line each way over a unix socket in the container's runtime state dir (0700, root's own).
-import { createServer, type Server } from 'node:net';
+// line each way over a unix socket in the container's runtime state dir (0700, root's own) — but
+// for `exec`, whose connection lasts the exec session: the registration and its answer, then the
+// exec's exit report (sandbox/exec-audit.ts).
+import { createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import type { LaunchHandle } from './launcher.js';
 import { bindable, processStart, writeState, type ContainerState } from './containers.js';
 
-export interface ControlRequest { op: 'status' | 'signal' | 'stop' | 'wait'; sig?: number; timeout?: number }
-export interface ControlReply { ok: boolean; state?: ContainerState; error?: string }
+export interface ControlRequest { op: 'status' | 'signal' | 'stop' | 'wait' | 'exec'; sig?: number; timeout?: number; exec?: ExecRegistration }
+export interface ControlReply { ok: boolean; state?: ContainerState; error?: string; /** exec: the session's id in the audit log */ exec?: string }
+
+/** what the exec CLI registers: where its copy of the exec's seccomp listener is, and what it ran */
+export interface ExecRegistration {
+  /** the exec CLI's pid and the listener's fd number in it (the supervisor takes its own copy with pidfd_getfd) */
+  readonly pid: number;
+  readonly fd: number;
+  /** host pid of the exec'd process */
+  readonly payloadPid?: number;
+  readonly argv: readonly string[];
+  readonly user?: string;
+  readonly tty?: boolean;
+}
+
+/** the exec CLI's second and last line: how the exec'd process ended */
+export interface ExecExitReport { op: 'exec.exited'; code: number | null; signal?: number }
+
+/** ExecSession: a registered exec, told how it ended (once) */
+export interface ExecSession { readonly id: string; exited(code: number | null, signal: number | undefined, reason?: string): void }
 
 export class Supervisor {
   state: ContainerState;
@@ -21,6 +41,10 @@ export class Supervisor {
   timedOut = false;
   private server: Server | undefined;
   private finished = false;
+  /** set by an audited container's owner: takes an exec's listener over and answers it (throws with the reason it cannot) */
+  execHandler: ((reg: ExecRegistration) => ExecSession) | undefined;
+  /** exec connections still open (done() ends them: a finished supervisor must not wait on an exec's CLI) */
+  private readonly execSocks = new Set<Socket>();
 
   constructor(private readonly root: string, private readonly id: string, private readonly stopSignal = 15) {
     this.state = { status: 'created', supervisor: { pid: process.pid, start: processStart(process.pid) ?? '' } };
@@ -66,6 +90,7 @@ export class Supervisor {
   done(): void {
     this.finished = true;
     for (const w of this.waiters.splice(0)) w(this.state);
+    for (const s of this.execSocks) s.destroy();
     this.server?.close();
   }
 
@@ -84,7 +109,9 @@ export class Supervisor {
         const reply = (r: ControlReply) => { if (!sock.destroyed) sock.end(`${JSON.stringify(r)}\n`); };
         let req: ControlRequest;
         try { req = JSON.parse(buf.slice(0, nl)) as ControlRequest; } catch { reply({ ok: false, error: 'malformed request' }); return; }
+        const rest = buf.slice(nl + 1);
         buf = '\u0000'; // one request per connection
+        if (req.op === 'exec') { sock.removeAllListeners('data'); this.serveExec(sock, req.exec, rest); return; }
         const later = () => { if (this.finished) reply({ ok: true, state: this.state }); else this.waiters.push((s) => reply({ ok: true, state: s })); };
         switch (req.op) {
           case 'status': reply({ ok: true, state: this.state }); break;
@@ -101,4 +128,45 @@ export class Supervisor {
     this.server = server;
     return server;
   }
+
+  /** serveExec: register an exec, answer with its id, then wait for its exit report (or the CLI's going away) */
+  private serveExec(sock: Socket, reg: ExecRegistration | undefined, rest: string): void {
+    const send = (r: ControlReply) => { if (!sock.destroyed) sock.write(`${JSON.stringify(r)}\n`); };
+    let session: ExecSession;
+    try {
+      if (!this.execHandler) throw new Error('the container is not audited');
+      if (!validRegistration(reg)) throw new Error('malformed exec registration');
+      session = this.execHandler(reg);
+    } catch (e) {
+      send({ ok: false, error: (e as Error).message });
+      sock.end();
+      return;
+    }
+    send({ ok: true, exec: session.id });
+    this.execSocks.add(sock);
+    let buf = rest;
+    let reported = false;
+    const take = () => {
+      const nl = buf.indexOf('\n');
+      if (nl < 0) { if (buf.length > 4096) sock.destroy(); return; }
+      try {
+        const m = JSON.parse(buf.slice(0, nl)) as ExecExitReport;
+        if (m.op === 'exec.exited' && (m.code === null || Number.isInteger(m.code))) {
+          reported = true;
+          session.exited(m.code, Number.isInteger(m.signal) && m.signal! > 0 ? m.signal : undefined);
+        }
+      } catch { /* malformed: recorded below as not reported */ }
+      sock.end();
+    };
+    sock.on('data', (d: string) => { buf += d; take(); });
+    sock.on('close', () => { this.execSocks.delete(sock); if (!reported) session.exited(null, undefined, 'the exec\'s CLI went away before it reported the exit'); });
+    if (buf) take();
+  }
+}
+
+function validRegistration(r: ExecRegistration | undefined): r is ExecRegistration {
+  return !!r && Number.isInteger(r.pid) && r.pid > 0 && Number.isInteger(r.fd) && r.fd >= 0
+    && Array.isArray(r.argv) && r.argv.length > 0 && r.argv.every((a) => typeof a === 'string')
+    && (r.payloadPid === undefined || (Number.isInteger(r.payloadPid) && r.payloadPid > 0))
+    && (r.user === undefined || typeof r.user === 'string') && (r.tty === undefined || typeof r.tty === 'boolean');
 }

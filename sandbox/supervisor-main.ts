@@ -46,6 +46,15 @@ async function oomKilled(h: Handoff): Promise<boolean> {
 
 async function main(stateDir: string): Promise<number> {
   const h = readHandoff(stateDir);
+  // --audit-key: the key file the CLI checked is open on h.auditKeyFd. It is read and closed before
+  // anything is started, so no child of ours (launcher, watchdog, port proxy) inherits it
+  let key: Buffer | undefined;
+  let keyError: string | undefined;
+  if (h.auditKeyFd !== undefined) {
+    const { readKeyFd } = await import('../audit/key.js');
+    try { key = readKeyFd(h.auditKeyFd, `audit key (fd ${h.auditKeyFd})`); } catch (e) { keyError = (e as Error).message; }
+    try { closeSync(h.auditKeyFd); } catch { /* not open: keyError says so */ }
+  }
   // from here this process owns the id range: reapStale must see a live owner
   writeFileSync(h.slotFile, `${h.id} ${process.pid}\n`);
   if (!holdLock(lockPath(stateDir))) { report({ event: 'error', message: `supervise \`${h.id.slice(0, 12)}\`: another supervisor holds it`, exitCode: 125 }); return 125; }
@@ -53,8 +62,16 @@ async function main(stateDir: string): Promise<number> {
   const log = new LogWriter(logPath(h.root, h.id));
   // supervised (prepare wrote notify.json): this process answers the notifications and writes the audit log
   const notify = existsSync(`${stateDir}/notify.json`) ? await import('./notify/index.js') : undefined;
+  // fail closed: a log that was asked to be keyed is never written without its key
+  if (keyError || (notify?.sessionWantsKey(stateDir) && !key)) {
+    await cleanup(h, true);
+    report({ event: 'error', message: keyError ?? `supervise \`${h.id.slice(0, 12)}\`: the audit log is to be keyed but no key was handed over`, exitCode: 125 });
+    return 125;
+  }
   const killer = { now: () => {} };
-  const audit = notify?.openSessionFromState(stateDir, recordDir(h.root, h.id), () => killer.now()) ?? undefined;
+  const audit = notify?.openSessionFromState(stateDir, recordDir(h.root, h.id), () => killer.now(), key) ?? undefined;
+  // `exec` into this container hands its listener here (exec-audit.ts): audited in the same log
+  if (audit) sup.execHandler = (await import('./exec-audit.js')).execAuditHandler(audit);
   let payloadPid: number | undefined;
   let handle;
   try {
@@ -74,6 +91,7 @@ async function main(stateDir: string): Promise<number> {
     killer.now = () => launched.signal(9);
   } catch (e) {
     audit?.close();
+    if (audit) { rmSync(audit.log, { force: true }); rmSync(audit.anchor, { force: true }); } // it never started: nothing is left
     await cleanup(h, true);
     report({ event: 'error', message: (e as Error).message, exitCode: e instanceof SandboxError ? e.exitCode : 125 });
     return 125;
@@ -102,6 +120,7 @@ async function main(stateDir: string): Promise<number> {
     // the launch failed at a named step: nothing of the container may remain
     log.close();
     audit?.close();
+    if (audit) { rmSync(audit.log, { force: true }); rmSync(audit.anchor, { force: true }); } // it never started: nothing is left
     await cleanup(h, true);
     report({ event: 'error', message: (e as Error).message, exitCode: e instanceof SandboxError ? e.exitCode : 125 });
     sup.done();

@@ -10,6 +10,8 @@ export interface FirstMessage { event: string; message?: string; exitCode?: numb
 export interface SpawnOptions {
   /** the payload's stdio as the supervisor's fds 4-6: this process's 0-2 ('inherit'), /dev/null ('null'), or none */
   readonly payloadIo?: 'inherit' | 'null';
+  /** more fds of this process for the supervisor, right after the payload's stdio (fd 4 without payloadIo, else 7) */
+  readonly extraFds?: readonly number[];
   /** called once the child exists, before its first message is awaited */
   readonly onSpawn?: (child: ChildProcess) => void;
 }
@@ -27,7 +29,7 @@ export async function spawnSupervisor(main: string, arg: string, log: string, o:
   const io = o.payloadIo === 'inherit' ? [0, 1, 2] : o.payloadIo === 'null' ? [nul, nul, nul] : [];
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...SUPERVISOR_NODE_ARGS, main, arg], { detached: true, stdio: ['ignore', logFd, logFd, 'pipe', ...io], cwd: '/', env: supervisorEnv() });
+    child = spawn(process.execPath, [...SUPERVISOR_NODE_ARGS, main, arg], { detached: true, stdio: ['ignore', logFd, logFd, 'pipe', ...io, ...(o.extraFds ?? [])], cwd: '/', env: supervisorEnv() });
   } finally {
     closeSync(logFd);
     if (nul >= 0) closeSync(nul);

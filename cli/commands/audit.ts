@@ -1,7 +1,7 @@
 // cli/commands/audit.ts — `tssandbox audit summary|show|follow|verify [ID|FILE]`: review and check audit logs (CLI process)
 //
 // A target is a log file, or a container (id, name or unique id prefix) whose log is
-// ROOT/containers/<id>/audit.ndjson with its anchor beside it; no target means the most recently
+// ROOT/containers/<id>/audit.ndjson (or where `run --audit-log` put it) with its anchor beside it; no target means the most recently
 // created container that has a log. `verify` exits 1 on tampering, 0 when intact, 2 when it cannot
 // read what it was asked to check.
 import { Command, Option } from 'commander';
@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SandboxError, fail } from '../../common/errors.js';
 import {
-  AuditError, anchorPathFor, follow, matches, parseLine, parseSince, readAnchor, readEvents, readKey,
+  AuditError, anchorPathFor, follow, keyModeProblem, matches, parseLine, parseSince, readAnchor, readEvents, readKey,
   renderRows, renderSummary, row, summarize, verify, type Anchor, type EventFilter,
 } from '../../audit/index.js';
 
@@ -28,14 +28,16 @@ function dataRoot(program: Command): string {
 function resolveTarget(program: Command, ref: string | undefined, action: string): Target {
   if (ref !== undefined && existsSync(ref) && statSync(ref).isFile()) return { log: ref, anchor: anchorPathFor(ref) };
   const dir = join(dataRoot(program), 'containers');
-  const all: { id: string; name?: string; created: string }[] = [];
+  const all: { id: string; name?: string; created: string; log?: string }[] = [];
   for (const id of existsSync(dir) ? readdirSync(dir) : []) {
     if (!/^[0-9a-f]{64}$/.test(id)) continue;
-    let cfg: { name?: string; created?: string } = {};
+    let cfg: { name?: string; created?: string; audit?: { log?: unknown } } = {};
     try { cfg = JSON.parse(readFileSync(join(dir, id, 'config.json'), 'utf8')); } catch { /* a container without a record: id only */ }
-    all.push({ id, ...(cfg.name ? { name: cfg.name } : {}), created: cfg.created ?? '' });
+    const log = typeof cfg.audit?.log === 'string' ? cfg.audit.log : undefined;
+    all.push({ id, ...(cfg.name ? { name: cfg.name } : {}), created: cfg.created ?? '', ...(log ? { log } : {}) });
   }
-  const at = (id: string): Target => ({ log: join(dir, id, 'audit.ndjson'), anchor: join(dir, id, 'audit.anchor.json'), id });
+  const logOf = new Map(all.map((c) => [c.id, c.log ?? join(dir, c.id, 'audit.ndjson')]));
+  const at = (id: string): Target => { const log = logOf.get(id)!; return { log, anchor: anchorPathFor(log), id }; };
   if (ref === undefined) {
     const withLog = all.filter((c) => existsSync(at(c.id).log)).sort((a, b) => b.created.localeCompare(a.created));
     if (!withLog.length) fail('TSS_ECONTAINER', action, dir, 'no container has an audit log; name a container or a log file');
@@ -63,13 +65,14 @@ function filterOptions(cmd: Command): Command {
   return cmd
     .option('--syscall <names>', 'only these syscalls (comma-separated, repeatable)', list)
     .option('--decision <actions>', 'only these decisions: allow, observe, emulate, deny, kill, trace', list)
-    .option('--event <kinds>', 'only these event kinds: syscall, created, started, exited, dropped, policy.compiled, image.scanned', list)
+    .option('--event <kinds>', 'only these event kinds: syscall, created, started, exited, dropped, policy.compiled, image.scanned, exec.started, exec.exited', list)
     .option('--since <time>', 'only lines since an ISO time or a duration ago (30s, 10m, 2h, 1d)')
     .option('--container <id|name>', 'only lines of this container (id, id prefix or name)')
+    .option('--exec <id>', 'only this exec session (id or prefix): its exec.started/exec.exited and its processes\' syscalls')
     .addOption(new Option('--format <fmt>', 'table or json').choices(['table', 'json']).default('table'));
 }
 
-interface FilterOpts { syscall?: string[]; decision?: string[]; event?: string[]; since?: string; container?: string; format: 'table' | 'json' }
+interface FilterOpts { syscall?: string[]; decision?: string[]; event?: string[]; since?: string; container?: string; exec?: string; format: 'table' | 'json' }
 
 function toFilter(o: FilterOpts): EventFilter {
   let since: number | undefined;
@@ -79,7 +82,7 @@ function toFilter(o: FilterOpts): EventFilter {
     since = t;
   }
   return { ...(o.syscall ? { syscall: o.syscall } : {}), ...(o.decision ? { decision: o.decision } : {}), ...(o.event ? { event: o.event } : {}),
-    ...(since !== undefined ? { since } : {}), ...(o.container ? { container: o.container } : {}) };
+    ...(since !== undefined ? { since } : {}), ...(o.container ? { container: o.container } : {}), ...(o.exec ? { exec: o.exec } : {}) };
 }
 
 export function register(program: Command): void {
@@ -144,6 +147,9 @@ export function register(program: Command): void {
       const anchor: Anchor | null = o.anchor === false ? null
         : audited(() => (typeof o.anchor === 'string' ? readAnchor(o.anchor) ?? fail('TSS_EAUDIT', 'read anchor', o.anchor, 'no such file') : readAnchor(t.anchor)));
       const key = o.key ? audited(() => readKey(o.key!)) : undefined;
+      // as ssh warns of an open private key: a key others can read proves nothing against them
+      const loose = o.key ? keyModeProblem(statSync(o.key)) : null;
+      if (loose) process.stderr.write(`tssandbox: warning: audit key \`${o.key}\`: ${loose}\n`);
       const r = audited(() => verify(t.log, { anchor, ...(key ? { key } : {}), ...(t.id ? { logId: t.id } : {}) }));
       if (o.format === 'json') out(`${JSON.stringify({ log: t.log, ...r })}\n`);
       else if (!r.ok) out(`${t.log}: TAMPERED at line ${r.seq}: ${r.reason}\n`);

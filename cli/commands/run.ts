@@ -47,6 +47,8 @@ export function register(program: Command): void {
     .option('--timeout <seconds>', 'kill the container after this many seconds')
     .option('--privileged', 'refused: tssandbox never runs privileged containers', false)
     .option('--scan <mode>', 'scan the image first: off, warn or enforce', 'off')
+    .option('--audit-log <path>', 'write the audit log to PATH (a new file; its anchor beside it): it is kept when the container is removed')
+    .option('--audit-key <file>', 'HMAC key file (private: mode 0600): every audit line carries an hmac, checked by audit verify --key')
     .option('--supervisor <mode>', 'how audited syscalls are stopped: auto (notify unless a listener cannot be had), notify or ptrace', 'auto')
     .passThroughOptions()
     .action(async (image: string, command: string[], f: Record<string, unknown>) => {
@@ -58,7 +60,7 @@ export function register(program: Command): void {
         capDrop: f.capDrop as string[], securityOpt: f.securityOpt as string[], init: Boolean(f.init), privileged: Boolean(f.privileged),
         scan: String(f.scan), publishAll: Boolean(f.publishAll), supervisor: String(f.supervisor),
         ...(f.readOnly ? { readOnly: true } : f.readWrite ? { readOnly: false } : {}),
-        ...pick(f, ['name', 'network', 'workdir', 'user', 'entrypoint', 'hostname', 'memory', 'memorySwap', 'cpus', 'cpusetCpus', 'pidsLimit', 'shmSize', 'cgroupParent', 'timeout']),
+        ...pick(f, ['name', 'network', 'workdir', 'user', 'entrypoint', 'hostname', 'memory', 'memorySwap', 'cpus', 'cpusetCpus', 'pidsLimit', 'shmSize', 'cgroupParent', 'timeout', 'auditLog', 'auditKey']),
       };
       const root = (program.opts() as { root?: string }).root;
       if (o.detach) {

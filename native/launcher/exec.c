@@ -13,6 +13,10 @@
  *     payload (no /proc path to race, and the pidfd pins that very process, not a reused pid);
  *  6. fork: only a child enters the pid namespace; it takes the container's ids, drops to its
  *     capabilities, sets no_new_privs and installs the same filter bytes — then execs.
+ *  7. supervised container (a `notify-listener` record): the filter is the container's supervised
+ *     one, installed with NEW_LISTENER like run's; its listener comes back here and goes on to the
+ *     runtime on fd 6 at once, before we wait for the execve — which itself waits for an answer, so
+ *     the command cannot run before the container's supervisor holds the listener (sandbox/exec.ts).
  * With -t the pty is made after step 5, in the container's own devpts (reached inside its root,
  * checked to be devpts), so the exec'd process's terminal is the container's like run -t's; the
  * launcher keeps the master and proxies it (proxy.c), the caller's terminal in raw mode.
@@ -30,6 +34,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -90,6 +95,19 @@ static int exec_pty(const struct op *op, int *slave) {
   if (s < 0) die_step(op, errno, "/dev/pts (peer)");
   *slave = s;
   return m;
+}
+
+/* exec_recv_fd takes the listener the child passes by SCM_RIGHTS (close-on-exec), -1 on EOF */
+static int exec_recv_fd(int sock) {
+  char cbuf[CMSG_SPACE(sizeof(int))], b;
+  struct iovec iov = {&b, 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
 }
 
 /* execvp in the container's environment, reporting ENOENT (127) / EACCES (126) like run does */
@@ -154,6 +172,10 @@ int exec_main(const struct plan *p) {
     io.out_r = b[0]; io.out_w = b[1]; io.err_r = c[0]; io.err_w = c[1];
   }
   if (pipe2(err, O_CLOEXEC) < 0) die_msg("pipe", errno, "error pipe");
+  /* 7. fd 6 is the runtime's listener socket only when the container is supervised */
+  int lsock[2] = {-1, -1};
+  if (!plan_find(p, "notify-listener")) close(LISTENER_FD);
+  else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lsock) < 0) die_msg("socketpair", errno, "listener");
 
   /* 6. */
   pid_t pid = fork();
@@ -161,6 +183,7 @@ int exec_main(const struct plan *p) {
   if (pid == 0) {
     g_child_err_fd = err[1];
     close(err[0]);
+    if (lsock[0] >= 0) { close(lsock[0]); g_listener_sock = lsock[1]; }
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (pty) {
       if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0) die_msg("stdio", errno, "dup2");
@@ -190,10 +213,23 @@ int exec_main(const struct plan *p) {
     exec_cmd(argv, envp);
   }
   close(err[1]);
+  if (lsock[1] >= 0) close(lsock[1]);
   if (pty) close(slave);
   else if (!inherit) { close(io.in_r); close(io.out_w); close(io.err_w); }
   if (pty && console) { send_console(console, io.master); close(io.master); io.master = -1; }
   report_json("pid", "\"pid\":%d", pid);
+  /* 7. as main.c: the launcher keeps no copy, so only the runtime (then the supervisor) holds it;
+   * EOF means a step before the filter failed, and the error pipe below says which */
+  if (lsock[0] >= 0) {
+    int lfd = exec_recv_fd(lsock[0]);
+    close(lsock[0]);
+    if (lfd >= 0) {
+      if (send_fd(LISTENER_FD, lfd) < 0) { kill(pid, SIGKILL); die_msg("listener", errno, "hand the seccomp listener to the runtime"); }
+      close(lfd);
+      report_json("listener", NULL);
+    }
+    close(LISTENER_FD);
+  }
   char line[4096];
   int n = read_all(err[0], line, sizeof line - 1);
   close(err[0]);

@@ -8,7 +8,7 @@ import { chooseSupervisor, type SupervisorChoice } from './mode.js';
 import { readSession, supervisedFilter, wantsSupervisor, writeSession, type SupervisedFilter } from './plan.js';
 import { AuditSession } from './session.js';
 
-export { AuditSession } from './session.js';
+export { AuditSession, type ExecHandle, type ExecInfo } from './session.js';
 export { wantsSupervisor } from './plan.js';
 export { parseSupervisorFlag, type SupervisorChoice } from './mode.js';
 
@@ -17,9 +17,19 @@ export interface Supervision {
   readonly bytes: Buffer;
   readonly filter: SupervisedFilter;
   readonly container: ContainerRef;
-  /** open the container's audit log (ROOT/containers/<id>/audit.ndjson) and its notify loop */
-  open(ctrDir: string, kill: () => void): AuditSession;
+  /** open the container's audit log (ROOT/containers/<id>/audit.ndjson, or --audit-log's path) and its notify loop */
+  open(ctrDir: string, kill: () => void, key?: Uint8Array): AuditSession;
 }
+
+/** what `run` asked of the audit log beyond the defaults; the key itself never goes into a file */
+export interface AuditChoice {
+  /** --audit-log: the log's path (absolute), outside the container's record */
+  readonly logPath?: string;
+  /** --audit-key was given: the supervisor must write a keyed log (and refuse to start without its key) */
+  readonly keyed?: boolean;
+}
+
+interface SessionFile extends Omit<SupervisedFilter, 'bytes'> { container?: ContainerRef; logPath?: string; keyed?: boolean }
 
 /**
  * prepareSupervision: for a profile whose supervisor mode is notify, the rewritten filter and what
@@ -27,18 +37,32 @@ export interface Supervision {
  * `TSSANDBOX_SUPERVISOR=off` runs the plain filter (debugging; nothing is audited then). `choice` is
  * `--supervisor` (mode.ts): the notify rules become SECCOMP_RET_TRACE rules under ptrace.
  */
-export async function prepareSupervision(profile: Profile, plainDigest: string | undefined, root: string, container: ContainerRef, stateDir: string, choice: SupervisorChoice = 'auto'): Promise<Supervision | undefined> {
+export async function prepareSupervision(profile: Profile, plainDigest: string | undefined, root: string, container: ContainerRef, stateDir: string, choice: SupervisorChoice = 'auto', audit: AuditChoice = {}): Promise<Supervision | undefined> {
   if (!plainDigest || !wantsSupervisor(profile) || process.env.TSSANDBOX_SUPERVISOR === 'off') return undefined;
   const { join } = await import('node:path');
   const filter = await supervisedFilter(profile, plainDigest, join(root, 'cache', 'profiles'), chooseSupervisor(choice));
   const ref: ContainerRef = { ...container, profile: profile.name, policyDigest: filter.digest };
-  writeSession(stateDir, { ...filter, container: ref } as SupervisedFilter);
-  return { bytes: filter.bytes, filter, container: ref, open: (ctrDir, kill) => new AuditSession({ ctrDir, container: ref, filter, kill }) };
+  writeSession(stateDir, { ...filter, container: ref, ...audit } as SupervisedFilter);
+  const logPath = audit.logPath;
+  return {
+    bytes: filter.bytes, filter, container: ref,
+    open: (ctrDir, kill, key) => new AuditSession({ ctrDir, container: ref, filter, kill, ...(logPath ? { logPath } : {}), ...(key ? { key } : {}) }),
+  };
+}
+
+/** supervised: will prepareSupervision supervise this run? (`run` asks before it creates anything, to refuse audit flags that would do nothing) */
+export function supervised(profile: Profile, plainDigest: string | undefined): boolean {
+  return !!plainDigest && wantsSupervisor(profile) && process.env.TSSANDBOX_SUPERVISOR !== 'off';
+}
+
+/** sessionWantsKey: the session file says the log is keyed (the detached supervisor must have been handed the key) */
+export function sessionWantsKey(stateDir: string): boolean {
+  return (readSession(stateDir) as SessionFile | null)?.keyed === true;
 }
 
 /** openSessionFromState: the detached supervisor's side — the session file prepare wrote, or null when unsupervised */
-export function openSessionFromState(stateDir: string, ctrDir: string, kill: () => void): AuditSession | null {
-  const s = readSession(stateDir) as (Omit<SupervisedFilter, 'bytes'> & { container?: ContainerRef }) | null;
+export function openSessionFromState(stateDir: string, ctrDir: string, kill: () => void, key?: Uint8Array): AuditSession | null {
+  const s = readSession(stateDir) as SessionFile | null;
   if (!s?.container) return null;
-  return new AuditSession({ ctrDir, container: s.container, filter: s, kill });
+  return new AuditSession({ ctrDir, container: s.container, filter: s, kill, ...(s.logPath ? { logPath: s.logPath } : {}), ...(key ? { key } : {}) });
 }

@@ -4,8 +4,13 @@
 // supervisor). The log is ROOT/containers/<id>/audit.ndjson with its anchor beside it, where
 // `audit summary|show|verify ID` look. The head is re-anchored on a timer and at every lifecycle
 // event, and finally at close, so a truncated log is caught by verify.
+//
+// Processes started by `tssandbox exec` install the same filter with a listener of their own; the
+// supervisor takes that listener over (exec-audit.ts) and answers it here, through the same writer,
+// each of its lines tagged with the exec session's id.
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { writeAnchor } from '../../audit/anchor.js';
+import { anchorPathFor, writeAnchor } from '../../audit/anchor.js';
 import type { ContainerRef } from '../../audit/events.js';
 import { AuditWriter } from '../../audit/writer.js';
 import { NotifyLoop, type LoopStats } from './loop.js';
@@ -26,7 +31,23 @@ export interface SessionOptions {
   readonly rateLimitMs?: number;
   /** a notification pending this long with no progress of the loop kills the container (default 10 s; 0: no watchdog) */
   readonly stallMs?: number;
+  /** the log's path (run --audit-log); default ROOT/containers/<id>/audit.ndjson. Its anchor goes beside it. */
+  readonly logPath?: string;
+  /** HMAC key (run --audit-key): every line carries an hmac */
+  readonly key?: Uint8Array;
 }
+
+/** what the exec CLI says about the process it started (host-side facts, not read from the container) */
+export interface ExecInfo { readonly argv: readonly string[]; readonly pid?: number; readonly user?: string; readonly tty?: boolean }
+
+/** ExecHandle: one exec session registered with the container's supervisor */
+export interface ExecHandle {
+  readonly id: string;
+  /** record how the exec'd process ended (once; later calls and calls after the container's exit are ignored) */
+  exited(code: number | null, signal: number | undefined, reason?: string): void;
+}
+
+interface ExecLoop { readonly loop: NotifyLoop; readonly running: Promise<LoopStats> }
 
 export class AuditSession {
   readonly log: string;
@@ -41,12 +62,15 @@ export class AuditSession {
   private startedAt = 0;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private payloadPid: number | undefined;
+  private readonly execs = new Set<ExecLoop>();
 
   constructor(private readonly o: SessionOptions) {
-    this.log = join(o.ctrDir, 'audit.ndjson');
-    this.anchor = join(o.ctrDir, 'audit.anchor.json');
+    this.log = o.logPath ?? join(o.ctrDir, 'audit.ndjson');
+    this.anchor = anchorPathFor(this.log);
     this.writer = AuditWriter.open(this.log, {
       container: o.container,
+      ...(o.key ? { key: o.key } : {}),
       ...(o.rateLimitMs !== 0 ? { rateLimit: { windowMs: o.rateLimitMs ?? 1000 } } : {}),
     });
     this.writer.append({ event: 'created', container: o.container, proc: { pid: process.pid } });
@@ -99,9 +123,55 @@ export class AuditSession {
 
   started(pid?: number): void {
     this.startedAt = Date.now();
+    this.payloadPid = pid;
     if (pid && this.fd >= 0 && !this.watchdog && this.o.stallMs !== 0) this.watchdog = new Watchdog(this.fd, pid, this.o.stallMs ?? 10_000);
     this.writer.append({ event: 'started', ...(pid ? { proc: { pid } } : {}) });
     this.mark();
+  }
+
+  /**
+   * exec answers the listener of an exec'd process (taken over from the exec CLI) like the
+   * container's own, its lines tagged with a new exec id. The exec.started line is written before
+   * the loop reads the first notification, so every line of the session comes after it. With the
+   * session closed (the container exited) the fd is closed and this throws: its processes then get
+   * ENOSYS from every notified call, and they die with the container's pid namespace anyway.
+   */
+  exec(fd: number, info: ExecInfo): ExecHandle {
+    if (this.closed) { closeFd(fd); throw new Error('the container\'s audit log is closed (it exited)'); }
+    const id = randomBytes(8).toString('hex');
+    const t0 = Date.now();
+    try {
+      this.writer.append({ event: 'exec.started', exec: { id, argv: [...info.argv], ...(info.user !== undefined ? { user: info.user } : {}), ...(info.tty ? { tty: true } : {}), ...(info.pid ? { pid: info.pid } : {}) } });
+    } catch (err) { closeFd(fd); throw err; }
+    this.mark();
+    // a loop that stops answering is as bad for this listener as for the container's own: its own watchdog kills the container's pid 1
+    const dog = this.payloadPid && this.o.stallMs !== 0 ? new Watchdog(fd, this.payloadPid, this.o.stallMs ?? 10_000) : undefined;
+    const loop = new NotifyLoop({
+      fd, table: this.o.filter.table, policy: this.o.filter.policy, writer: this.writer.forExec(id),
+      onFatal: () => this.o.kill(),
+      beat: () => dog?.beat(),
+    });
+    const entry: ExecLoop = {
+      loop,
+      running: loop.run().finally(async () => {
+        await dog?.stop();
+        closeFd(fd);
+        this.execs.delete(entry);
+      }),
+    };
+    this.execs.add(entry);
+    let done = false;
+    return {
+      id,
+      exited: (code, signal, reason) => {
+        if (done || this.closed) return;
+        done = true;
+        try {
+          this.writer.append({ event: 'exec.exited', exec: { id, code: signal ? null : code, signal: signal ? SIGNAMES[signal] ?? `SIG${signal}` : null, duration: Date.now() - t0, ...(reason ? { reason } : {}) } });
+          this.mark();
+        } catch { /* a failed write already made the writer refuse lines; the loops fail closed on their next one */ }
+      },
+    };
   }
 
   /** exited records the end, waits for the loop to see every target gone, and closes the log */
@@ -121,6 +191,7 @@ export class AuditSession {
     this.closed = true;
     clearInterval(this.timer);
     this.loop?.stop();
+    for (const e of this.execs) e.loop.stop();
     const head = this.writer.close();
     try { writeAnchor(this.anchor, { ...head, id: this.o.container.id }); } catch { /* verify then reports the missing anchor */ }
   }
@@ -134,10 +205,13 @@ export class AuditSession {
   get tracerPid(): number | undefined { return this.tracer?.pid; }
 
   private async stopLoop(): Promise<LoopStats | undefined> {
-    if (!this.running) return undefined;
-    // the payload is gone, so the listener hangs up at once; the bound only covers a stuck poll
-    const t = setTimeout(() => this.loop?.stop(), 2000);
-    try { return await this.running; } finally { clearTimeout(t); }
+    // the payload is gone, and with its pid namespace every exec'd process: each listener hangs up
+    // at once, so the exec sessions' last lines come before `exited`; the bound only covers a stuck poll
+    const t = setTimeout(() => { this.loop?.stop(); for (const e of this.execs) e.loop.stop(); }, 2000);
+    try {
+      await Promise.allSettled([...this.execs].map((e) => e.running));
+      return this.running ? await this.running : undefined;
+    } finally { clearTimeout(t); }
   }
 
   private mark(): void {

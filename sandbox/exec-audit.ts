@@ -1,0 +1,53 @@
+// sandbox/exec-audit.ts — take an exec'd process's seccomp listener over from the exec CLI and answer it in the container's audit session (runtime process or detached supervisor)
+//
+// `tssandbox exec` into a supervised container installs the container's supervised filter, whose
+// listener the launcher hands to the exec CLI (as run's is handed to run's). The CLI cannot pass an
+// fd to the supervisor over the control socket (Node's net sockets carry no SCM_RIGHTS), so it
+// registers the fd's number and its own pid, and the supervisor takes a copy with pidfd_getfd(2)
+// (root over a root process: the ptrace-attach check passes). Order, each step for a reason:
+//  1. the exec'd process is already blocked: its first notified call (its own execve) waits for an
+//     answer, so nothing of the command runs before a listener is answered here;
+//  2. the copy is checked to be a seccomp listener before anything is written for it;
+//  3. exec.started is written before the loop reads a notification, so the session's lines follow it;
+//  4. only after the reply does the CLI close its copy: if this fails, the CLI kills the exec'd
+//     process and closes the only copy, and the process gets ENOSYS from every notified call.
+import { readlinkSync } from 'node:fs';
+import { fail } from '../common/errors.js';
+import type { AuditSession } from './notify/session.js';
+import { closeFd, errno, rawSyscall } from './notify/sys.js';
+import type { ExecRegistration, ExecSession } from './supervise.js';
+
+// the same on every architecture: both postdate the unified syscall numbering (≥ 424)
+const SYS_PIDFD_OPEN = 434;
+const SYS_PIDFD_GETFD = 438;
+
+/** takeFd copies fd `fd` of process `pid` into this process (close-on-exec), checked to be a seccomp listener. */
+export function takeListener(pid: number, fd: number): number {
+  const pidfd = rawSyscall(SYS_PIDFD_OPEN, pid, 0);
+  if (pidfd < 0) fail('TSS_ENATIVE', 'pidfd_open', String(pid), `errno ${errno()}`);
+  let copy: number;
+  try {
+    copy = rawSyscall(SYS_PIDFD_GETFD, pidfd, fd, 0);
+    if (copy < 0) fail('TSS_ENATIVE', 'pidfd_getfd', `${pid}/${fd}`, `errno ${errno()}`);
+  } finally {
+    closeFd(pidfd);
+  }
+  let what = '';
+  try { what = readlinkSync(`/proc/self/fd/${copy}`); } catch { /* checked below */ }
+  if (what !== 'anon_inode:seccomp notify') {
+    closeFd(copy);
+    fail('TSS_ECONTAINER', 'take exec listener', `${pid}/${fd}`, `not a seccomp listener (${what || 'unreadable'})`);
+  }
+  return copy;
+}
+
+/** execAuditHandler: the Supervisor's execHandler for a container whose audit session this process owns */
+export function execAuditHandler(session: AuditSession): (reg: ExecRegistration) => ExecSession {
+  return (reg) => {
+    const fd = takeListener(reg.pid, reg.fd);
+    return session.exec(fd, {
+      argv: reg.argv, ...(reg.payloadPid ? { pid: reg.payloadPid } : {}),
+      ...(reg.user !== undefined ? { user: reg.user } : {}), ...(reg.tty ? { tty: true } : {}),
+    });
+  };
+}
