@@ -9,6 +9,7 @@ import type { Profile, Rlimit } from './types.js';
 import { profileSchema, type RawProfile, type RawRule } from './schema.js';
 import { joinPath, lineOf, parseProfileText, profileError, type Parsed } from './source-map.js';
 import { SpecError, actionAt, expandSyscalls, ruleToSeccomp } from './seccomp-spec.js';
+import { resolveEmulateRules } from './emulate.js';
 import { canonicalJson } from './seccomp/compile.js';
 import { actionKey, formatAction, KILL_PROCESS, EPERM } from './seccomp/actions.js';
 import type { SeccompPolicy, SeccompRule } from './seccomp/types.js';
@@ -172,6 +173,12 @@ function resolveProfile(nameOrPath: string, first: { file: string; display: stri
   const lim = merged('limits', (r) => r.limits);
   const loo = merged('loosen', (r) => r.loosen);
   const sup = merged('supervisor', (r) => r.supervisor);
+  // emulate rules: the nearest layer that has any replaces its ancestors' (like every supervisor field)
+  const emuLayer = [...chain].find((l) => l.raw.supervisor?.rules !== undefined);
+  const emulate = emuLayer ? wrapSpec(emuLayer, () => resolveEmulateRules(emuLayer.raw.supervisor!.rules!, 'supervisor.rules', (p) => at(emuLayer, p))) : [];
+  if (emulate.length && (sup.mode ?? 'off') !== 'notify') {
+    throw profileError(emuLayer!.display, lineOf(emuLayer!.parsed, 'supervisor.rules'), 'supervisor.rules', 'emulate rules need `supervisor.mode: notify` (nothing else can answer them)');
+  }
   const looLayer = [...chain].find((l) => l.raw.loosen?.capAdd !== undefined);
   const capAdd = (loo.capAdd ?? []).map((c, i) => {
     if (c === 'ALL') return c;
@@ -203,7 +210,7 @@ function resolveProfile(nameOrPath: string, first: { file: string; display: stri
       networkHost: loo.networkHost ?? false, networkLab: loo.networkLab ?? false, capAdd,
       readWrite: loo.readWrite ?? false, seccompOverride: loo.seccompOverride ?? false, raiseLimits: loo.raiseLimits ?? false,
     },
-    supervisor: { mode: sup.mode ?? 'off', audit: sup.audit ?? [], recordAll: sup.recordAll ?? false },
+    supervisor: { mode: sup.mode ?? 'off', audit: sup.audit ?? [], recordAll: sup.recordAll ?? false, ...(emulate.length ? { emulate } : {}) },
     seccomp,
     ...(warn ? { warn } : {}),
   };

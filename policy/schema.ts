@@ -49,6 +49,18 @@ const rlimit = z.union([
 ]);
 const absPath = z.string().regex(/^\/[^\0]*$/, 'an absolute path');
 
+/** a supervisor rule: `emulate` opens on the container's behalf, refusing (or allowing only) paths */
+export const emulateRuleSchema = z.strictObject({
+  action: z.literal('emulate'),
+  syscalls: z.union([z.string(), z.array(z.string()).min(1)]),
+  denyPaths: z.array(absPath).min(1).max(256).optional(),
+  allowPaths: z.array(absPath).min(1).max(256).optional(),
+  /** the answer for a refused path (default EACCES) */
+  errno: z.string().optional(),
+  comment: z.string().optional(),
+});
+export type RawEmulateRule = z.infer<typeof emulateRuleSchema>;
+
 export const profileSchema = z.strictObject({
   extends: z.string().min(1).optional(),
   description: z.string().optional(),
@@ -75,6 +87,8 @@ export const profileSchema = z.strictObject({
     mode: z.enum(['off', 'notify']).optional(),
     audit: z.array(z.enum(['execve', 'connect', 'bind', 'open-write', 'denied'])).optional(),
     recordAll: z.boolean().optional(),
+    /** rules the supervisor itself decides, on a copy it read once (policy/emulate.ts) */
+    rules: z.array(emulateRuleSchema).max(64).optional(),
   }).optional(),
   seccomp: z.union([z.null(), seccompSchema]).optional(),
 });

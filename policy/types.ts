@@ -44,6 +44,25 @@ export interface SupervisorRules {
   readonly audit: readonly string[];
   /** record every syscall (learn profile) */
   readonly recordAll: boolean;
+  /** emulate rules (absent when the profile has none, so existing profiles keep their digests) */
+  readonly emulate?: readonly EmulateRule[];
+}
+
+/**
+ * EmulateRule: the supervisor does the call itself (an open, in a helper inside the container's
+ * namespaces) and refuses paths by this rule, deciding on the path as resolved in the container's root.
+ */
+export interface EmulateRule {
+  /** whole families: naming one of open/openat/openat2/creat covers all four */
+  readonly syscalls: readonly string[];
+  /** deny: the paths (and everything below them) are refused; allow: only they are opened */
+  readonly mode: 'deny' | 'allow';
+  /** absolute, normalised (no `.`, `..`, `//` or trailing slash) */
+  readonly paths: readonly string[];
+  /** errno number answered for a refused path */
+  readonly errno: number;
+  /** file:line of the rule */
+  readonly source: string;
 }
 
 export interface Profile {

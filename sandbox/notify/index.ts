@@ -3,6 +3,7 @@
 // run.ts loads this module only for a supervised profile (`supervisor: { mode: notify }`), so an
 // unsupervised run pays nothing for it.
 import type { ContainerRef } from '../../audit/events.js';
+import { fail } from '../../common/errors.js';
 import type { Profile } from '../../policy/types.js';
 import { chooseSupervisor, type SupervisorChoice } from './mode.js';
 import { readSession, supervisedFilter, wantsSupervisor, writeSession, type SupervisedFilter } from './plan.js';
@@ -38,9 +39,16 @@ interface SessionFile extends Omit<SupervisedFilter, 'bytes'> { container?: Cont
  * `--supervisor` (mode.ts): the notify rules become SECCOMP_RET_TRACE rules under ptrace.
  */
 export async function prepareSupervision(profile: Profile, plainDigest: string | undefined, root: string, container: ContainerRef, stateDir: string, choice: SupervisorChoice = 'auto', audit: AuditChoice = {}): Promise<Supervision | undefined> {
-  if (!plainDigest || !wantsSupervisor(profile) || process.env.TSSANDBOX_SUPERVISOR === 'off') return undefined;
+  const emulate = profile.supervisor.emulate?.[0];
+  const off = process.env.TSSANDBOX_SUPERVISOR === 'off';
+  // an emulate rule is a decision only the notify supervisor can carry out (ADDFD): without it the
+  // opens would simply be allowed, so refuse to run rather than run unprotected
+  if (emulate && (!plainDigest || !wantsSupervisor(profile) || off)) fail('TSS_EREFUSED', 'run', profile.source, `${emulate.source} emulates opens, which only the notify supervisor can do${off ? ' (TSSANDBOX_SUPERVISOR=off)' : ''}`);
+  if (!plainDigest || !wantsSupervisor(profile) || off) return undefined;
   const { join } = await import('node:path');
-  const filter = await supervisedFilter(profile, plainDigest, join(root, 'cache', 'profiles'), chooseSupervisor(choice));
+  const mode = chooseSupervisor(choice);
+  if (emulate && mode === 'ptrace') fail('TSS_EREFUSED', 'run --supervisor ptrace', profile.source, `${emulate.source} emulates opens, which needs a seccomp listener (ADDFD); ptrace cannot inject an fd`);
+  const filter = await supervisedFilter(profile, plainDigest, join(root, 'cache', 'profiles'), mode);
   const ref: ContainerRef = { ...container, profile: profile.name, policyDigest: filter.digest };
   writeSession(stateDir, { ...filter, container: ref, ...audit } as SupervisedFilter);
   const logPath = audit.logPath;

@@ -15,6 +15,7 @@ import type { SeccompPolicy } from '../../policy/seccomp/types.js';
 import type { AuditWriter } from '../../audit/writer.js';
 import type { SyscallInput } from '../../audit/events.js';
 import { readArgv, readCString, readSockaddr, type MemReader } from './decode.js';
+import type { EmulateCall } from './emulate.js';
 import type { NotifyEntry, NotifyTable } from './rules.js';
 import { errno as lastErrno, ioctl, ioctlValue, pollNow, readMemory, watchFd, POLLERR, POLLHUP } from './sys.js';
 
@@ -38,6 +39,8 @@ export interface LoopOptions {
   readonly onFatal?: (err: Error) => void;
   /** progress: called after every wait and every answer (the watchdog's heartbeat) */
   readonly beat?: () => void;
+  /** emulate entries go here (sandbox/notify/emulate.ts); without it they are refused (fail closed) */
+  readonly emulate?: { handle(c: EmulateCall): void };
 }
 
 export interface LoopStats { received: number; answered: number; gone: number; denied: number }
@@ -108,6 +111,11 @@ export class NotifyLoop {
     const arch = ARCH_BY_AUDIT.get(audit);
     const name = arch ? syscallName(arch, nr) ?? `nr${nr}` : `nr${nr}`;
     const entry = this.entryFor(name, nr, audit, args);
+    if (entry?.kind === 'emulate' && this.o.emulate && arch) {
+      // never answered CONTINUE: read once, opened by the helper, recorded, the fd injected (emulate.ts)
+      this.o.emulate.handle({ id, pid, nr, name, arch, args, entry });
+      return;
+    }
     let readMem = false;
     const read: MemReader = (addr, len) => { readMem = true; return readMemory(pid, addr, len); };
     const line = this.describe(entry, name, nr, arch ?? String(audit), pid, args, read);

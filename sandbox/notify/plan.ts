@@ -40,7 +40,7 @@ export function traced(policy: SeccompPolicy): SeccompPolicy {
 
 /** supervised: does this profile (and run) want a notify supervisor? */
 export function wantsSupervisor(profile: Profile): boolean {
-  return profile.supervisor.mode === 'notify' && (profile.supervisor.audit.length > 0 || profile.supervisor.recordAll) && profile.seccomp !== null;
+  return profile.supervisor.mode === 'notify' && (profile.supervisor.audit.length > 0 || profile.supervisor.recordAll || (profile.supervisor.emulate?.length ?? 0) > 0) && profile.seccomp !== null;
 }
 
 /**

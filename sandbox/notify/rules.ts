@@ -6,12 +6,14 @@
 // Everything else keeps its constant action, so the kernel's action bitmap still covers it.
 //
 // The supervisor never re-decides a syscall from memory it read: an `observe` entry is answered
-// CONTINUE (the filter had allowed it anyway), a `deny` entry with the errno the profile gave it.
+// CONTINUE (the filter had allowed it anyway), a `deny` entry with the errno the profile gave it. An
+// `emulate` entry (a profile's supervisor rule) is never answered CONTINUE: the supervisor does the
+// call itself on the copy it read (sandbox/notify/emulate.ts) or refuses it.
 import type { Action, ArgMatcher, Predicate, SeccompPolicy, SeccompRule } from '../../policy/seccomp/types.js';
-import type { SupervisorRules } from '../../policy/types.js';
+import type { EmulateRule, SupervisorRules } from '../../policy/types.js';
 
 /** Bump when the rewrite changes, so cached supervised filters are not reused. */
-export const NOTIFY_RULES_VERSION = 1;
+export const NOTIFY_RULES_VERSION = 2;
 
 /** Audited families: the profile's names (policy/schema.ts) → the syscalls of each family. */
 export const FAMILIES: Readonly<Record<string, readonly string[]>> = {
@@ -40,11 +42,14 @@ export interface NotifyEntry {
   /** index of the rule in the rewritten policy */
   readonly rule: number;
   readonly syscall: string;
-  /** observe = record then CONTINUE (audit only); deny = record durably, then answer errno */
-  readonly kind: 'observe' | 'deny';
+  /** observe = record then CONTINUE (audit only); deny = record durably, then answer errno;
+   * emulate = done by the supervisor's helper on the copy it read, recorded, then answered with the fd */
+  readonly kind: 'observe' | 'deny' | 'emulate';
   readonly errno?: number;
-  /** the audited family (execve, connect, bind, open-write) or 'denied' */
+  /** the audited family (execve, connect, bind, open-write), 'denied' or 'emulate' */
   readonly family: string;
+  /** emulate: the index of the profile's emulate rule (its paths travel in NotifyTable.emulate) */
+  readonly emulate?: number;
   /** file:line of the profile rule */
   readonly source?: string;
 }
@@ -53,6 +58,8 @@ export interface NotifyTable {
   readonly entries: readonly NotifyEntry[];
   /** syscall name → indexes into entries, in rule order */
   readonly bySyscall: Readonly<Record<string, readonly number[]>>;
+  /** the profile's emulate rules, indexed by NotifyEntry.emulate */
+  readonly emulate?: readonly EmulateRule[];
 }
 
 export interface Supervised {
@@ -87,6 +94,8 @@ export function superviseePolicy(policy: SeccompPolicy, sup: SupervisorRules): S
   if (sup.mode !== 'notify') return empty;
   const audited = new Set(sup.audit);
   const all = sup.recordAll; // the learn profile: every syscall a rule names is recorded
+  const emulated = new Map<string, number>();
+  (sup.emulate ?? []).forEach((e, i) => { for (const s of e.syscalls) emulated.set(s, i); });
   const recordDenied = true; // DESIGN §5: a supervised profile always records its EPERM denials
   const rules: SeccompRule[] = [];
   const entries: NotifyEntry[] = [];
@@ -97,7 +106,12 @@ export function superviseePolicy(policy: SeccompPolicy, sup: SupervisorRules): S
   for (const r of policy.rules) {
     if (NEVER_NOTIFIED.has(r.syscall)) { rules.push(r); continue; }
     const fam = familyOf(r.syscall, audited) ?? (all ? 'all' : undefined);
-    if (r.action.kind === 'allow' && fam) {
+    const emu = emulated.get(r.syscall);
+    if (r.action.kind === 'allow' && emu !== undefined) {
+      // every call the filter allowed, reads too: the emulate rule decides it, and names itself
+      add(r, { kind: 'emulate', family: 'emulate', emulate: emu });
+      entries[entries.length - 1] = { ...entries[entries.length - 1]!, source: sup.emulate![emu]!.source };
+    } else if (r.action.kind === 'allow' && fam) {
       const argIndex = fam === 'open-write' ? OPEN_FLAGS_ARG[r.syscall] : undefined;
       // reads stay in the filter: only an open that can write is routed to the supervisor
       if (argIndex !== undefined) rules.push({ ...r, when: readOnlyOpen(r, argIndex) });
@@ -110,7 +124,7 @@ export function superviseePolicy(policy: SeccompPolicy, sup: SupervisorRules): S
   }
   const bySyscall: Record<string, number[]> = {};
   entries.forEach((e, i) => { (bySyscall[e.syscall] ??= []).push(i); });
-  return { policy: { ...policy, name: `${policy.name}+notify`, rules }, table: { entries, bySyscall } };
+  return { policy: { ...policy, name: `${policy.name}+notify`, rules }, table: { entries, bySyscall, ...(sup.emulate?.length ? { emulate: sup.emulate } : {}) } };
 }
 
 /** notifiedSyscalls: the names routed to the supervisor (for the policy.compiled event) */

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { anchorPathFor, writeAnchor } from '../../audit/anchor.js';
 import type { ContainerRef } from '../../audit/events.js';
 import { AuditWriter } from '../../audit/writer.js';
+import { Emulator } from './emulate.js';
 import { NotifyLoop, type LoopStats } from './loop.js';
 import type { SupervisedFilter } from './plan.js';
 import { closeFd } from './sys.js';
@@ -86,16 +87,23 @@ export class AuditSession {
   /** listener: the launcher handed over the seccomp listener; answer it from now on */
   listener(fd: number): void {
     if (this.closed) { closeFd(fd); return; }
+    const rules = this.o.filter.table.emulate;
+    // emulate rules: a helper in the container's namespaces opens on its behalf (started at the first call)
+    const emulator = rules?.length ? new Emulator({ fd, rules, writer: this.writer, onFatal: () => this.o.kill(), beat: () => this.watchdog?.beat() }) : undefined;
+    this.emulator = emulator;
     const loop = new NotifyLoop({
       fd, table: this.o.filter.table, policy: this.o.filter.policy, writer: this.writer,
       onFatal: () => this.o.kill(),
       beat: () => this.watchdog?.beat(),
+      ...(emulator ? { emulate: emulator } : {}),
     });
     this.loop = loop;
     this.fd = fd;
     this.running = loop.run().finally(async () => {
       // the watchdog holds a copy of the listener: it stops first, so closing ours closes the listener
       await this.watchdog?.stop();
+      // the helper before the listener: calls still waiting on it are answered (refused) while it is open
+      emulator?.stop();
       closeFd(fd);
     });
   }
@@ -197,6 +205,9 @@ export class AuditSession {
   }
 
   get stats(): LoopStats | undefined { return this.loop?.stats; }
+
+  /** the emulate helper (sandbox/notify/emulate.ts), once the listener is here */
+  emulator: Emulator | undefined;
 
   /** the watchdog killed the container (a hung loop) */
   get watchdogFired(): boolean { return this.watchdog?.fired ?? this.tracer?.stalled ?? false; }
