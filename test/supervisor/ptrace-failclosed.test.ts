@@ -23,8 +23,8 @@ const alive = (pid: number): boolean => {
     return s.slice(s.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch { return false; }
 };
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+async function gone(pid: number, polls = 200): Promise<boolean> {
+  for (let i = 0; i < polls && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
   return !alive(pid);
 }
 /** the host pid tracing pid (TracerPid in the host's view), 0 when none */
@@ -78,6 +78,24 @@ t.test('the tracer killed: EXITKILL ends the container, and its supervisor recor
   t.equal(w.stdout.trim(), '137', 'exit 137: killed');
   t.ok(await gone(v.supervisor), 'the supervisor finished');
   t.ok(readLog(sb, v.id).some((l) => l.event === 'exited'), 'the log records the exit');
+  t.equal(sb.cli(['rm', 'victim']).code, 0);
+  t.same(sb.leftovers(), []);
+});
+
+t.test('a hung supervisor (stopped): the tracer stops waiting for its verdict and kills the container', { skip }, async (t) => {
+  const sb = new Sandbox('ptrace-hung');
+  t.teardown(() => sb.cleanup());
+  await sb.importBusybox('busybox', applets);
+  const v = await startVictim(t, sb, 'victim');
+  process.kill(v.supervisor, 'SIGSTOP');
+  try {
+    // the next exec waits for a verdict that cannot come; the tracer's stall bound (10 s) ends it
+    t.ok(await gone(v.pid, 1200), 'the payload was killed while its supervisor hung');
+  } finally {
+    process.kill(v.supervisor, 'SIGCONT');
+  }
+  t.equal(sb.cli(['wait', 'victim']).stdout.trim(), '137', 'the supervisor, running again, records the kill');
+  t.ok(await gone(v.tracer), 'no tracer left');
   t.equal(sb.cli(['rm', 'victim']).code, 0);
   t.same(sb.leftovers(), []);
 });
