@@ -133,6 +133,10 @@ static _Noreturn void exec_cmd(char **argv, char **envp) {
 }
 
 int exec_main(const struct plan *p) {
+  /* fd 6 exists only for a supervised exec (step 7); closed before any fd is opened, so no fd we open
+   * takes its number and is closed under us (an unsupervised exec's /dev/null became fd 6: EBADF) */
+  int listened = plan_find(p, "notify-listener") != NULL;
+  if (!listened) close(LISTENER_FD);
   /* 1. */
   if (prctl(PR_SET_DUMPABLE, 0) < 0) die_msg("prctl", errno, "PR_SET_DUMPABLE");
   const struct op *ex = plan_find(p, "exec");
@@ -174,8 +178,7 @@ int exec_main(const struct plan *p) {
   if (pipe2(err, O_CLOEXEC) < 0) die_msg("pipe", errno, "error pipe");
   /* 7. fd 6 is the runtime's listener socket only when the container is supervised */
   int lsock[2] = {-1, -1};
-  if (!plan_find(p, "notify-listener")) close(LISTENER_FD);
-  else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lsock) < 0) die_msg("socketpair", errno, "listener");
+  if (listened && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lsock) < 0) die_msg("socketpair", errno, "listener");
 
   /* 6. */
   pid_t pid = fork();

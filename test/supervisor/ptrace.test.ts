@@ -75,6 +75,20 @@ t.test('the payload cannot see its tracer, cannot ptrace, and a CLONE_UNTRACED c
   t.same(sb.leftovers(), []);
 });
 
+t.test('exec into a traced container runs (under the container\'s plain filter: no tracer follows it) and stop ends it', { skip }, async (t) => {
+  const sb = new Sandbox('ptrace-exec');
+  t.teardown(() => sb.cleanup());
+  await sb.importBusybox('busybox', applets);
+  t.equal(sb.cli(['run', '-d', '--name', 'bg', '--supervisor', 'ptrace', 'busybox', 'sh', '-c', 'trap "exit 3" TERM; while true; do cat /etc/hostname >/dev/null; done']).code, 0);
+  const e = sb.cli(['exec', 'bg', 'cat', '/etc/hostname']);
+  t.equal(e.code, 0, e.stderr);
+  t.match(e.stdout, /^[0-9a-f]{12}\n$/, 'the container\'s hostname');
+  t.equal(sb.cli(['stop', 'bg']).code, 0);
+  t.equal(sb.cli(['wait', 'bg']).stdout.trim(), '3', 'SIGTERM reached the traced payload\'s trap (the tracer passes signals on)');
+  t.equal(sb.cli(['rm', 'bg']).code, 0);
+  t.same(sb.leftovers(), []);
+});
+
 t.test('a bad --supervisor value is one line naming it, and nothing is left', { skip }, async (t) => {
   const sb = new Sandbox('ptrace-flag');
   t.teardown(() => sb.cleanup());
