@@ -8,15 +8,13 @@
 // The event loop never waits on the listener: the listener sits in the event loop's own epoll set (a
 // libuv poll handle, sys.ts watchFd), RECV is issued only when it is readable, and a burst is
 // drained synchronously in batches.
-import { readFileSync } from 'node:fs';
-import { AUDIT_ARCH, argTypes, errnoName, syscallName, type Arch } from '../../abi/index.js';
-import { matchPredicate } from '../../policy/seccomp/semantics.js';
+import { syscallName } from '../../abi/index.js';
 import type { SeccompPolicy } from '../../policy/seccomp/types.js';
 import type { AuditWriter } from '../../audit/writer.js';
-import type { SyscallInput } from '../../audit/events.js';
-import { readArgv, readCString, readSockaddr, type MemReader } from './decode.js';
+import type { MemReader } from './decode.js';
 import type { EmulateCall } from './emulate.js';
-import type { NotifyEntry, NotifyTable } from './rules.js';
+import { ARCH_BY_AUDIT, SyscallRecorder } from './record.js';
+import type { NotifyTable } from './rules.js';
 import { errno as lastErrno, ioctl, ioctlValue, pollNow, readMemory, watchFd, POLLERR, POLLHUP } from './sys.js';
 
 const NOTIF_RECV = 0xc0502100;
@@ -45,9 +43,8 @@ export interface LoopOptions {
 
 export interface LoopStats { received: number; answered: number; gone: number; denied: number }
 
-interface ProcInfo { nsPid?: number; comm?: string; uid?: number; gid?: number }
-
-const ARCH_BY_AUDIT = new Map<number, Arch>(Object.entries(AUDIT_ARCH).filter(([k]) => k !== 'arm').map(([k, v]) => [v >>> 0, k as Arch]));
+/** flagsText lives with the rest of what a line holds (record.ts, shared with the ptrace loop) */
+export { flagsText } from './record.js';
 
 /** NotifyLoop owns the listener fd until stop(); run() resolves when every target is gone. */
 export class NotifyLoop {
@@ -58,12 +55,14 @@ export class NotifyLoop {
   private readonly req = Buffer.alloc(80);
   private readonly resp = Buffer.alloc(24);
   private readonly idBuf = Buffer.alloc(8);
-  private readonly procs = new Map<number, ProcInfo>();
+  /** the rule lookup and the line of one call, the same code the ptrace loop uses */
+  private readonly rec: SyscallRecorder;
 
   constructor(private readonly o: LoopOptions) {
     // the target and the supervisor wake on the same CPU (6.6+): a round trip costs less; older kernels
     // say EINVAL. The flags are the ioctl's argument itself, not a pointer to them.
     this.syncWakeUp = ioctlValue(o.fd, NOTIF_SET_FLAGS, USER_NOTIF_FD_SYNC_WAKE_UP) === 0;
+    this.rec = new SyscallRecorder(o.table, o.policy, 'notify');
   }
 
   stop(): void { this.stopped = true; this.finish?.(); }
@@ -110,7 +109,7 @@ export class NotifyLoop {
     for (let i = 0; i < 6; i++) args.push(req.readBigUInt64LE(32 + 8 * i));
     const arch = ARCH_BY_AUDIT.get(audit);
     const name = arch ? syscallName(arch, nr) ?? `nr${nr}` : `nr${nr}`;
-    const entry = this.entryFor(name, nr, audit, args);
+    const entry = this.rec.entryFor(name, nr, audit, args);
     if (entry?.kind === 'emulate' && this.o.emulate && arch) {
       // never answered CONTINUE: read once, opened by the helper, recorded, the fd injected (emulate.ts)
       this.o.emulate.handle({ id, pid, nr, name, arch, args, entry });
@@ -118,7 +117,7 @@ export class NotifyLoop {
     }
     let readMem = false;
     const read: MemReader = (addr, len) => { readMem = true; return readMemory(pid, addr, len); };
-    const line = this.describe(entry, name, nr, arch ?? String(audit), pid, args, read);
+    const line = this.rec.describe(entry, name, nr, arch ?? String(audit), pid, args, read);
     // what was read is only as good as the target still waiting in this very syscall (a call whose
     // line holds only registers needs no check: SEND fails by itself for a target that is gone)
     if (readMem && !this.idValid(id)) { this.stats.gone++; return; }
@@ -132,90 +131,7 @@ export class NotifyLoop {
     }
     if (deny) this.stats.denied++;
     this.answer(id, deny);
-    if (name === 'execve' || name === 'execveat') this.procs.delete(pid);
-  }
-
-  private entryFor(name: string, nr: number, auditArch: number, args: bigint[]): NotifyEntry | undefined {
-    const idx = this.o.table.bySyscall[name];
-    if (!idx?.length) return undefined;
-    if (idx.length === 1) return this.o.table.entries[idx[0]!];
-    // several notify rules for one syscall: the first whose predicate matches the registers (never
-    // memory) is the one the filter applied — an earlier non-notify match would not have notified
-    const arch = ARCH_BY_AUDIT.get(auditArch);
-    if (!arch) return undefined;
-    for (const i of idx) {
-      const e = this.o.table.entries[i]!;
-      const r = this.o.policy.rules[e.rule];
-      if (r && (!r.arches || r.arches.includes(arch)) && matchPredicate(r.when, name, arch, args)) return e;
-    }
-    return undefined;
-  }
-
-  private describe(entry: NotifyEntry | undefined, name: string, nr: number, arch: string, pid: number, args: bigint[], read: MemReader): SyscallInput {
-    const p = this.proc(pid);
-    const proc: SyscallInput['proc'] = { pid, ...p };
-    const resource: { path?: string; sockaddr?: string } = {};
-    let shown: (number | string)[] | undefined;
-    switch (name) {
-      case 'execve': case 'execveat': {
-        const base = name === 'execveat' ? 1 : 0;
-        const path = readCString(read, args[base]!);
-        const argv = readArgv(read, args[base + 1]!);
-        if (path !== null) resource.path = path;
-        if (argv) proc.argv = argv;
-        break;
-      }
-      case 'connect': case 'bind': {
-        const sa = readSockaddr(read, args[1]!, args[2]!);
-        if (sa) resource.sockaddr = sa;
-        break;
-      }
-      case 'open': case 'creat': case 'openat': case 'openat2': {
-        const at = name === 'open' || name === 'creat' ? 0 : 1;
-        const path = readCString(read, args[at]!);
-        if (path !== null) resource.path = path;
-        if (name === 'open') shown = [flagsText(args[1]!)];
-        else if (name === 'openat') shown = [flagsText(args[2]!)];
-        else if (name === 'openat2') { const how = read(args[2]!, 8); if (how.length === 8) shown = [flagsText(how.readBigUInt64LE(0))]; }
-        break;
-      }
-      default: shown = numericArgs(name, args);
-    }
-    const denied = entry?.kind !== 'observe';
-    const errno = denied ? (entry?.errno ?? EPERM) : undefined;
-    return {
-      event: 'syscall',
-      proc,
-      syscall: { nr, name, arch, ...(shown ? { args: shown } : {}), ...(errno !== undefined ? { errno: errnoName(errno) } : {}) },
-      decision: {
-        action: denied ? 'deny' : 'observe',
-        rule: entry?.source ?? (entry ? entry.family : 'no notify rule (fail closed)'),
-        source: entry?.family ?? 'supervisor',
-        layer: 'notify',
-      },
-      ...(Object.keys(resource).length ? { resource } : {}),
-    };
-  }
-
-  private proc(pid: number): ProcInfo {
-    let p = this.procs.get(pid);
-    if (p) return p;
-    p = {};
-    try {
-      const st = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const field = (k: string) => st.match(new RegExp(`^${k}:\\s*(.*)$`, 'm'))?.[1];
-      const ns = field('NSpid')?.trim().split(/\s+/);
-      if (ns?.length) p.nsPid = Number(ns[ns.length - 1]);
-      const comm = field('Name');
-      if (comm) p.comm = comm;
-      const uid = field('Uid')?.split(/\s+/)[0];
-      const gid = field('Gid')?.split(/\s+/)[0];
-      if (uid) p.uid = Number(uid);
-      if (gid) p.gid = Number(gid);
-    } catch { /* the process is gone: the id check below says so */ }
-    if (this.procs.size > 4096) this.procs.clear();
-    this.procs.set(pid, p);
-    return p;
+    if (name === 'execve' || name === 'execveat') this.rec.forget(pid);
   }
 
   private idValid(id: bigint): boolean {
@@ -233,28 +149,4 @@ export class NotifyLoop {
     if (ioctl(this.o.fd, NOTIF_SEND, r) < 0) this.stats.gone++;
     else this.stats.answered++;
   }
-}
-
-const OPEN_FLAGS: [number, string][] = [[0x40, 'O_CREAT'], [0x80, 'O_EXCL'], [0x200, 'O_TRUNC'], [0x400, 'O_APPEND'], [0x800, 'O_NONBLOCK'], [0x10000, 'O_DIRECTORY'], [0x20000, 'O_NOFOLLOW'], [0x80000, 'O_CLOEXEC'], [0x200000, 'O_PATH']];
-
-/** flagsText: open flags by name (stable across calls, so rate limiting sees one shape) */
-export function flagsText(v: bigint): string {
-  const n = Number(v & 0xffffffffn);
-  const out = [['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_ACCMODE'][n & 3]!];
-  let rest = n & ~3;
-  for (const [bit, nm] of OPEN_FLAGS) if (rest & bit) { out.push(nm); rest &= ~bit; }
-  if (rest) out.push(`0x${rest.toString(16)}`);
-  return out.join('|');
-}
-
-/** numericArgs: the integer arguments (never pointers: they differ per call and defeat rate limiting) */
-function numericArgs(name: string, args: bigint[]): (number | string)[] | undefined {
-  const types = argTypes(name);
-  if (!types) return undefined;
-  return types.map((t, i) => (t[1] === 'pointer' ? '*' : safeNumber(args[i]!, t[1])));
-}
-
-function safeNumber(v: bigint, cls: string): number | string {
-  const w = cls === 'int' || cls === 'unsigned int' ? BigInt.asIntN(32, v) : v;
-  return w <= BigInt(Number.MAX_SAFE_INTEGER) && w >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(w) : `0x${v.toString(16)}`;
 }
