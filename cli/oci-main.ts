@@ -89,8 +89,13 @@ export async function ociMain(args: readonly string[]): Promise<number> {
       }
       case 'exec': return await (await import('../oci/exec.js')).ociExec(root, a, (s) => logWarn(a, s));
       case 'pause': case 'resume': await verbs.pauseResume(root, id ?? '', a.verb); return 0;
-      case 'update': return verbs.refuse('update', id, 'not supported yet: resources are fixed at create');
-      case 'events': return verbs.refuse('events', id, 'not supported yet');
+      case 'update': await (await import('../oci/update.js')).ociUpdate(root, id ?? '', a); return 0;
+      case 'events': {
+        const ev = await import('../oci/events.js');
+        const every = flag(a.flags, 'interval');
+        await ev.ociEvents(root, id ?? '', has(a.flags, 'stats'), every ? ev.parseInterval(every) : 5000, out);
+        return 0;
+      }
       case 'checkpoint': case 'restore': return verbs.refuse(a.verb, id, 'checkpoint/restore is not supported');
       default: return verbs.refuse(a.verb ?? '(none)', id, 'unknown command');
     }

@@ -10,6 +10,8 @@ const VALUED = new Set([
   'bundle', 'b', 'pid-file', 'console-socket', 'preserve-fds', 'process', 'p', 'cwd', 'env', 'e', 'user', 'u',
   'format', 'interval', 'additional-gids', 'g', 'process-label', 'apparmor', 'cap', 'c',
   'memory', 'cpu-quota', 'cpu-period', 'cpuset-cpus', 'pids-limit', 'r', 'resources',
+  'memory-swap', 'memory-reservation', 'kernel-memory', 'kernel-memory-tcp', 'cpu-share', 'cpu-shares', 'cpuset-mems',
+  'cpu-rt-period', 'cpu-rt-runtime', 'blkio-weight', 'l3-cache-schema', 'mem-bw-schema',
 ]);
 
 export interface OciArgs {
