@@ -239,6 +239,7 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
       // keep the record (ps -a) unless --rm: from here it is a finished container, not a half-made one
       if (!o.rm) p.keepRecord();
       await audit?.exited(code, res.signal, oomKilled);
+      if (audit?.failure) warn(`${audit.failure.message}: the container was killed, nothing of it runs unrecorded`);
       const st = sup.exited(code, oomKilled);
       if (sup.timedOut) warn(`container ${name} ran past --timeout ${p.timeout}s and was killed (SIGKILL)`);
       return { id, code, oomKilled: st.oomKilled ?? false, timedOut: sup.timedOut };

@@ -185,13 +185,22 @@ export class AuditSession {
   /** exited records the end, waits for the loop to see every target gone, and closes the log */
   async exited(code: number | null, signal: number | undefined, oom: boolean): Promise<LoopStats | undefined> {
     const stats = await this.stopLoop();
-    this.writer.append({
-      event: 'exited',
-      exited: { code: signal ? null : code, signal: signal ? SIGNAMES[signal] ?? `SIG${signal}` : null, oom, duration: this.startedAt ? Date.now() - this.startedAt : 0 },
-    });
+    try {
+      this.writer.append({
+        event: 'exited',
+        exited: { code: signal ? null : code, signal: signal ? SIGNAMES[signal] ?? `SIG${signal}` : null, oom, duration: this.startedAt ? Date.now() - this.startedAt : 0 },
+      });
+    } catch (e) {
+      // the log broke while the container ran (the loops killed it then): the exit is still the
+      // container's, and the caller says why it was killed
+      this.failure = e as Error;
+    }
     this.close();
     return stats;
   }
+
+  /** the log stopped taking lines (ENOSPC, EIO …): the container was killed for it */
+  failure: Error | undefined;
 
   /** close without an exited line (a launch that failed) */
   close(): void {

@@ -1,5 +1,5 @@
 // test/supervisor/ptrace-failclosed.test.ts — --supervisor ptrace fails closed: a killed supervisor or a killed tracer takes the container with it, no tracer is left behind; under an outer sandbox holding the listener, auto falls back to ptrace (tests, root)
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -12,7 +12,7 @@ const TRACER = join(BUILD, 'tracer');
 const OUTER = join(BUILD, 'fixtures', 'outer-listener');
 const builtMissing = (): string | false => (existsSync(TRACER) && existsSync(OUTER) ? false : 'build/tracer or build/fixtures/outer-listener not built (npm run build)');
 const skip = rootMissing() || busyboxMissing() || builtMissing();
-const applets: Member[] = ['cat', 'sleep'].map((a) => ({ name: `./bin/${a}`, type: 'symlink', linkname: 'busybox' }));
+const applets: Member[] = ['cat', 'sleep', 'sh'].map((a) => ({ name: `./bin/${a}`, type: 'symlink', linkname: 'busybox' }));
 
 interface Line { event: string; syscall?: { name: string }; proc?: { argv?: string[] }; decision?: { layer?: string } }
 const readLog = (sb: Sandbox, id: string): Line[] => readFileSync(sb.path('root', 'containers', id, 'audit.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
@@ -97,6 +97,34 @@ t.test('a hung supervisor (stopped): the tracer stops waiting for its verdict an
   t.equal(sb.cli(['wait', 'victim']).stdout.trim(), '137', 'the supervisor, running again, records the kill');
   t.ok(await gone(v.tracer), 'no tracer left');
   t.equal(sb.cli(['rm', 'victim']).code, 0);
+  t.same(sb.leftovers(), []);
+});
+
+t.test('the log stops taking lines (ENOSPC): the call is refused and the container killed; every exec that ran was recorded', { skip }, async (t) => {
+  const sb = new Sandbox('ptrace-full');
+  t.teardown(() => sb.cleanup());
+  await sb.importBusybox('busybox', applets);
+  for (const mode of ['ptrace', 'notify']) {
+    // a 16 KiB tmpfs holds the log: it fills after a few lines
+    const small = sb.path(`small-${mode}`);
+    const out = sb.path(`out-${mode}`);
+    mkdirSync(small);
+    mkdirSync(out);
+    chmodSync(out, 0o777);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tss-test', small]);
+    t.teardown(() => { spawnSync('umount', [small]); });
+    // each exec has argv of its own, so rate limiting drops none of their lines
+    const r = sb.cli(['run', '--rm', '--supervisor', mode, '--audit-log', `${small}/audit.ndjson`, '-v', `${out}:/out`, 'busybox', 'sh', '-c', 'i=0; while [ $i -lt 500 ]; do sh -c true $i && echo "$i" >> /out/log; i=$((i+1)); done']);
+    t.equal(r.code, 137, `${mode}: the container was killed`);
+    t.match(r.stderr, /audit log .*ENOSPC.*the container was killed/, `${mode}: and the run says why`);
+    const ran = readFileSync(`${out}/log`, 'utf8').split('\n').filter(Boolean);
+    const logged = new Set(readFileSync(`${small}/audit.ndjson`, 'utf8').split('\n').flatMap((l) => {
+      try { const e = JSON.parse(l) as Line; return e.syscall?.name === 'execve' && e.proc?.argv?.[2] === 'true' ? [e.proc.argv[3]] : []; } catch { return []; }
+    }));
+    t.ok(ran.length > 0 && ran.length < 500, `${mode}: some execs ran before the log filled, not all`);
+    t.same(ran.filter((i) => !logged.has(i)), [], `${mode}: no exec ran without its line`);
+    spawnSync('umount', [small]);
+  }
   t.same(sb.leftovers(), []);
 });
 
