@@ -4,6 +4,9 @@
 //                                  ns/call and one more call's result and errno
 //        notify-bench csup N     — run the target as a child and answer it with the smallest loop
 //                                  there is (RECV, SEND CONTINUE), print the target's ns/call
+//        notify-bench ttarget N  — the --supervisor ptrace target: wait for a byte on stdin (the
+//                                  tracer is attached), install a filter tracing getppid
+//                                  (SECCOMP_RET_TRACE), call it N times, print ns/call like target
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -19,25 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int target(long n, int sock) {
-  struct sock_filter f[] = {
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getppid, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  struct sock_fprog prog = {sizeof f / sizeof f[0], f};
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) { perror("nnp"); return 1; }
-  int lfd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-  if (lfd < 0) { perror("seccomp"); return 1; }
-  char cbuf[CMSG_SPACE(sizeof(int))] = {0}, b = 'l';
-  struct iovec iov = {&b, 1};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &lfd, sizeof(int));
-  if (sendmsg(sock, &msg, 0) < 0) { perror("sendmsg"); return 1; }
-  close(lfd);
+static void loop_calls(long n) {
   struct timespec a, z;
   syscall(__NR_getppid); /* warm up: the supervisor is answering */
   clock_gettime(CLOCK_MONOTONIC, &a);
@@ -48,6 +33,42 @@ static int target(long n, int sock) {
   long last = syscall(__NR_getppid); /* what the supervisor answered: the parent's pid, or -1 and its errno */
   printf("%.1f %ld %d\n", ns, last, last < 0 ? errno : 0);
   fflush(stdout);
+}
+
+static int install(unsigned action, unsigned flags) {
+  struct sock_filter f[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getppid, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, action),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) { perror("nnp"); return -1; }
+  int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (fd < 0) perror("seccomp");
+  return fd;
+}
+
+static int ttarget(long n) {
+  char go;
+  if (read(0, &go, 1) != 1) { fprintf(stderr, "no go byte\n"); return 1; }
+  if (install(SECCOMP_RET_TRACE, 0) < 0) return 1;
+  loop_calls(n);
+  return 0;
+}
+
+static int target(long n, int sock) {
+  int lfd = install(SECCOMP_RET_USER_NOTIF, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+  if (lfd < 0) return 1;
+  char cbuf[CMSG_SPACE(sizeof(int))] = {0}, b = 'l';
+  struct iovec iov = {&b, 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &lfd, sizeof(int));
+  if (sendmsg(sock, &msg, 0) < 0) { perror("sendmsg"); return 1; }
+  close(lfd);
+  loop_calls(n);
   return 0;
 }
 
@@ -89,9 +110,10 @@ static int csup(long n) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3) { fprintf(stderr, "usage: notify-bench target|csup N\n"); return 2; }
+  if (argc < 3) { fprintf(stderr, "usage: notify-bench target|csup|ttarget N\n"); return 2; }
   long n = atol(argv[2]);
   if (!strcmp(argv[1], "target")) return target(n, 3);
   if (!strcmp(argv[1], "csup")) return csup(n);
+  if (!strcmp(argv[1], "ttarget")) return ttarget(n);
   return 2;
 }
