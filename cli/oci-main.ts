@@ -73,10 +73,10 @@ export async function ociMain(args: readonly string[]): Promise<number> {
         });
         return 0;
       }
-      case 'start': await verbs.start(root, id ?? ''); return 0;
+      case 'start': await verbs.start(root, id ?? '', (s) => logWarn(a, s)); return 0;
       case 'state': out(verbs.state(root, id ?? '')); return 0;
       case 'kill': await verbs.kill(root, id ?? '', a.operands[1] ?? 'SIGTERM', has(a.flags, 'all', 'a')); return 0;
-      case 'delete': await verbs.remove(root, id ?? '', has(a.flags, 'force', 'f')); return 0;
+      case 'delete': await verbs.remove(root, id ?? '', has(a.flags, 'force', 'f'), (s) => logWarn(a, s)); return 0;
       case 'list': out(verbs.list(root, flag(a.flags, 'format', 'f'), has(a.flags, 'quiet', 'q'))); return 0;
       case 'ps': out(verbs.ps(root, id ?? '', flag(a.flags, 'format', 'f'))); return 0;
       case 'features': out(`${JSON.stringify((await import('../oci/features.js')).features(), null, 2)}\n`); return 0;

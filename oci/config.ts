@@ -8,6 +8,8 @@ import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { errnoReason, fail } from '../common/errors.js';
 import type { OciMount, OciSpec } from '../sandbox/oci-spec.js';
+import { checkHooks, type OciHooks } from './hooks.js';
+import { checkSysctls } from './sysctl.js';
 
 const IdMapping = z.object({ containerID: z.number().int().nonnegative(), hostID: z.number().int().nonnegative(), size: z.number().int().positive() });
 const Mount = z.object({ destination: z.string().min(1), type: z.string().optional(), source: z.string().optional(), options: z.array(z.string()).optional() }).loose();
@@ -20,19 +22,19 @@ export const ConfigSchema = z.object({
   ociVersion: z.string(),
   process: z.object({
     terminal: z.boolean().optional(),
-    user: z.object({ uid: z.number().int().nonnegative(), gid: z.number().int().nonnegative(), umask: z.number().int().optional(), additionalGids: z.array(z.number().int().nonnegative()).optional() }).loose(),
+    user: z.object({ uid: z.number().int().nonnegative(), gid: z.number().int().nonnegative(), umask: z.number().int().min(0).max(0o777).optional(), additionalGids: z.array(z.number().int().nonnegative()).optional() }).loose(),
     args: z.array(z.string()).min(1),
     env: z.array(z.string()).optional(),
     cwd: z.string().refine((c) => c.startsWith('/'), 'cwd must be absolute'),
     capabilities: Caps.optional(),
     rlimits: z.array(z.object({ type: z.string(), soft: z.number(), hard: z.number() })).optional(),
     noNewPrivileges: z.boolean().optional(),
-    oomScoreAdj: z.number().int().optional(),
+    oomScoreAdj: z.number().int().min(-1000).max(1000).optional(),
   }).loose(),
   root: z.object({ path: z.string().min(1), readonly: z.boolean().optional() }),
   hostname: z.string().optional(),
   mounts: z.array(Mount).optional(),
-  hooks: z.record(z.string(), z.array(z.object({ path: z.string() }).loose())).optional(),
+  hooks: z.record(z.string(), z.array(z.object({ path: z.string(), args: z.array(z.string()).optional(), env: z.array(z.string()).optional(), timeout: z.number().optional() }).loose())).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
   linux: z.object({
     uidMappings: z.array(IdMapping).optional(),
@@ -69,8 +71,8 @@ export function readConfig(bundle: string): OciConfig {
 
 /** the namespaces we make ourselves whatever the bundle says (user, pid, mount, uts, ipc, cgroup) */
 const ALWAYS_NEW = new Set(['user', 'pid', 'mount', 'uts', 'ipc', 'cgroup']);
-/** mount types the launcher makes its own way: devpts with /dev, mqueue and cgroup not at all (yet) */
-const SKIPPED = new Set(['devpts', 'mqueue', 'cgroup', 'cgroup2']);
+/** mount types the launcher makes its own way: devpts with /dev */
+const SKIPPED = new Set(['devpts']);
 /** options that are propagation or atime flags, not tmpfs data */
 const NOT_DATA = /^(r?(private|shared|slave|unbindable)|r?bind|(no)?(strict|rel)?atime|(no)?diratime|sync|async|dirsync|(no)?suid|(no)?dev|(no)?exec|ro|rw|tmpcopyup|idmap|ridmap)$/;
 
@@ -82,6 +84,8 @@ export interface Translated {
   readonly netnsPath?: string;
   /** what was left out, one line each (written to the log) */
   readonly notes: readonly string[];
+  /** the host-side hooks we run (oci/hooks.ts) */
+  readonly hooks?: OciHooks;
 }
 
 /** toSpec turns config.json into the internal spec every front end produces (the annotations are set by the caller) */
@@ -101,6 +105,11 @@ export function toSpec(c: OciConfig, bundle: string): Translated {
     // /dev is the launcher's own (read-only once populated, with its own 64 MiB shm): a shm of the
     // caller's (podman binds one) is replaced by it
     if (m.destination === '/dev/shm') { notes.push('/dev/shm is the runtime\'s own 64 MiB tmpfs'); continue; }
+    if (t === 'mqueue' || t === 'cgroup' || t === 'cgroup2') {
+      // fresh instances from the container's own ipc / cgroup namespace (sandbox/launch-plan.ts); cgroup is always read-only
+      mounts.push({ destination: m.destination, type: t, options: (m.options ?? []).includes('ro') ? ['ro'] : [] });
+      continue;
+    }
     if (t === 'tmpfs' || t === 'proc' || t === 'sysfs') {
       mounts.push({ destination: m.destination, type: t, options: (m.options ?? []).filter((o) => !NOT_DATA.test(o) || o === 'ro') });
       continue;
@@ -117,19 +126,23 @@ export function toSpec(c: OciConfig, bundle: string): Translated {
   }
   if (!mounts.some((m) => m.destination === '/dev')) mounts.push({ destination: '/dev', type: 'tmpfs', options: [] });
   const p = c.process;
+  // sysctls: only keys of namespaces the container owns (ipc and uts always; net with a network namespace)
+  const net = c.linux?.namespaces?.find((n) => n.type === 'network');
+  const sysctl = c.linux?.sysctl && Object.keys(c.linux.sysctl).length ? checkSysctls(c.linux.sysctl, net ? { network: net.path ?? 'new' } : {}) : undefined;
   const caps = p.capabilities ?? {};
   const r = c.linux?.resources ?? {};
   const spec: OciSpec = {
     ociVersion: c.ociVersion,
     process: {
       terminal: p.terminal ?? false,
-      user: { uid: p.user.uid, gid: p.user.gid, ...(p.user.additionalGids ? { additionalGids: p.user.additionalGids } : {}) },
+      user: { uid: p.user.uid, gid: p.user.gid, ...(p.user.additionalGids ? { additionalGids: p.user.additionalGids } : {}), ...(p.user.umask !== undefined ? { umask: p.user.umask } : {}) },
       args: p.args,
       env: p.env ?? [],
       cwd: p.cwd,
       capabilities: { bounding: caps.bounding ?? [], effective: caps.effective ?? [], permitted: caps.permitted ?? [] },
       rlimits: p.rlimits ?? [],
       noNewPrivileges: p.noNewPrivileges ?? false,
+      ...(p.oomScoreAdj !== undefined ? { oomScoreAdj: p.oomScoreAdj } : {}),
     },
     root: { path: rootPath, readonly: c.root.readonly ?? false },
     hostname: c.hostname ?? '',
@@ -145,12 +158,10 @@ export function toSpec(c: OciConfig, bundle: string): Translated {
         ...(r.pids && r.pids.limit > 0 ? { pids: { limit: r.pids.limit } } : {}),
       },
       ...(c.linux?.cgroupsPath ? { cgroupsPath: c.linux.cgroupsPath } : {}),
+      ...(sysctl ? { sysctl } : {}),
     },
     annotations: {},
   };
-  if (p.user.umask !== undefined) notes.push('process.user.umask is not applied');
-  if (p.oomScoreAdj !== undefined) notes.push('process.oomScoreAdj is not applied');
-  if (c.linux?.sysctl && Object.keys(c.linux.sysctl).length) notes.push(`linux.sysctl is not applied (${Object.keys(c.linux.sysctl).join(', ')})`);
-  if (c.hooks && Object.values(c.hooks).some((h) => h.length)) fail('TSS_EUSAGE', 'create', 'hooks', 'OCI hooks are not supported yet');
-  return { spec, rootPath, notes, ...(netnsPath ? { netnsPath } : {}) };
+  const hooks = checkHooks(c.hooks);
+  return { spec, rootPath, notes, ...(netnsPath ? { netnsPath } : {}), ...(hooks ? { hooks } : {}) };
 }

@@ -18,6 +18,8 @@ import { writeOciHandoff } from './handoff.js';
 import { spawnSupervisor } from '../sandbox/supervisor-spawn.js';
 import { writePidFile } from './pidfile.js';
 import { overlayParts } from './rootfs.js';
+import { cgroupMounts } from './cgroup-mounts.js';
+import { runStage } from './hooks.js';
 import { compileBundleSeccomp, resolvePolicy } from './policy.js';
 import { checkId, containerDir, OCI_VERSION, recordFile, writeRecord } from './state.js';
 
@@ -49,7 +51,7 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
   const bundle = resolve(o.bundle);
   if (existsSync(recordFile(o.stateRoot, id))) fail('TSS_ECONTAINER', 'create', id, 'container with the given ID already exists');
   const config = readConfig(bundle);
-  const { spec: base, rootPath, notes, netnsPath } = toSpec(config, bundle);
+  const { spec: base, rootPath, notes, netnsPath, hooks } = toSpec(config, bundle);
   for (const n of notes) o.note(n);
   try { if (!statSync(rootPath).isDirectory()) fail('TSS_EUSAGE', 'create', rootPath, 'root.path is not a directory'); } catch (e) { if (e instanceof SandboxError) throw e; fail('TSS_EUSAGE', 'create', rootPath, 'root.path does not exist'); }
   // the bundle's annotations are the pod's: none of them may name our own internal keys
@@ -130,7 +132,8 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
       o.note(`root ${rootPath} is an overlay: its layers are shown idmapped under a per-container upper (writes are not seen by the caller)`);
     }
     const [node, ...tighter] = policy.filters;
-    const planned = planLaunch(layers ? withLayers(layers) : spec, { stateDir: stage, rwDir: join(stage, 'rw'), idBase: rootUid, idCount: 65536, cgroupProcs: cg.procsFiles, seccomp: tighter.length ? tighter[tighter.length - 1]! : node ?? null });
+    const planned = planLaunch(layers ? withLayers(layers) : spec, { stateDir: stage, rwDir: join(stage, 'rw'), idBase: rootUid, idCount: 65536, cgroupProcs: cg.procsFiles, seccomp: tighter.length ? tighter[tighter.length - 1]! : node ?? null,
+      ...(spec.mounts.some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? { cgroupMounts: cgroupMounts(cg.procsFiles) } : {}) });
     const before = [...(bundleFilter ? [bundleFilter] : []), ...(tighter.length && node ? [node] : [])];
     // a file bind's parent may be missing from the image (podman's /run/.containerenv)
     const setup = planned.setup.flatMap((op) => (op.op === 'mkfile' && posix.dirname(op.path) !== '/' ? [{ op: 'mkdir' as const, path: posix.dirname(op.path) }, op] : [op]));
@@ -143,10 +146,12 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
       inheritStdio: !spec.process.terminal,
       ...(spec.process.terminal && o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
       seccompBefore: before,
+      // createRuntime/prestart hooks: the child waits for them before pivot_root (native/launcher/child.c 3a)
+      ...(hooks?.prestart?.length || hooks?.createRuntime?.length ? { hookGate: true } : {}),
     };
     if (spec.process.terminal && !o.consoleSocket) fail('TSS_EUSAGE', 'create', id, 'process.terminal needs --console-socket');
     writeRecord(o.stateRoot, { ociVersion: config.ociVersion || OCI_VERSION, id, status: 'creating', bundle, annotations, created: new Date().toISOString(), cgroupParent: OCI_CGROUP_PARENT });
-    writeOciHandoff({ id, stateRoot: o.stateRoot, dir, ...(slotFile ? { slotFile } : {}), cgroupParent: OCI_CGROUP_PARENT, what: id, plan });
+    writeOciHandoff({ id, stateRoot: o.stateRoot, dir, ...(slotFile ? { slotFile } : {}), cgroupParent: OCI_CGROUP_PARENT, what: id, plan, ...(hooks ? { hooks } : {}) });
     // fds 4-6 of the supervisor are this process's 0-2: the caller's pipes, which the payload gets as they are
     const { child, msg } = await spawnSupervisor(SUPERVISOR, dir, join(dir, 'supervisor.log'), { payloadIo: spec.process.terminal ? 'null' : 'inherit' });
     if (msg?.event === 'created') {
@@ -158,6 +163,10 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
     if (msg?.event === 'error') {
       handedOver = true;
       undo();
+      // runtime-spec: a failed create goes on to the container's destruction and its poststop hooks (warnings only)
+      if (hooks?.poststop?.length) {
+        for (const w of await runStage(hooks, 'poststop', { ociVersion: config.ociVersion || OCI_VERSION, id, status: 'stopped', bundle, annotations }, false)) o.note(w);
+      }
       throw new SandboxError('TSS_ELAUNCH', msg.message ?? `create \`${id}\`: the supervisor failed`, { exitCode: msg.exitCode ?? 125 });
     }
     let why = '';

@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LaunchPlan } from '../sandbox/plan.js';
+import type { OciHooks } from './hooks.js';
 
 export interface OciHandoff {
   readonly id: string;
@@ -14,6 +15,8 @@ export interface OciHandoff {
   readonly cgroupParent: string;
   readonly what: string;
   readonly plan: LaunchPlan;
+  /** config.json's host-side hooks: the supervisor runs createRuntime/prestart and poststart, delete poststop */
+  readonly hooks?: OciHooks;
 }
 
 const FILE = 'handoff.json';

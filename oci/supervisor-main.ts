@@ -15,6 +15,7 @@ import { launch, type LaunchHandle } from '../sandbox/launcher.js';
 import { holdLock } from '../sandbox/lock.js';
 import { readOciHandoff, type OciHandoff } from './handoff.js';
 import { freeze, thaw } from './pause.js';
+import { runStage } from './hooks.js';
 import { controlSocket, lockFile, readRecord, writeRecord, type OciRecord } from './state.js';
 
 const REPORT_FD = 3;
@@ -34,7 +35,7 @@ async function cleanup(h: OciHandoff): Promise<void> {
 }
 
 export interface OciControlRequest { op: 'status' | 'start' | 'signal' | 'pause' | 'resume'; sig?: number }
-export interface OciControlReply { ok: boolean; status?: string; error?: string; exitCode?: number }
+export interface OciControlReply { ok: boolean; status?: string; error?: string; exitCode?: number; warnings?: string[] }
 
 async function main(dir: string): Promise<number> {
   const h = readOciHandoff(dir);
@@ -44,11 +45,24 @@ async function main(dir: string): Promise<number> {
   const set = (r: Partial<OciRecord>) => { rec = { ...rec, ...r }; writeRecord(h.stateRoot, rec); };
   let startWaiters: ((r: OciControlReply) => void)[] = [];
   let handle: LaunchHandle;
+  // hooks get the runtime-spec state with the CONTAINER's pid (its namespaces are what they enter), not ours
+  const hookState = (status: string, pid?: number) => ({ ociVersion: rec.ociVersion, id: h.id, status, ...(pid ? { pid } : {}), bundle: rec.bundle, annotations: rec.annotations });
+  let poststart: Promise<string[]> | undefined;
   try {
     handle = launch(h.plan, h.what, {
       onPid: (pid) => set({ payloadPid: pid }),
+      onHooks: async (pid) => {
+        const failed = await runStage(h.hooks, 'prestart', hookState('creating', pid), true);
+        if (!failed.length) failed.push(...await runStage(h.hooks, 'createRuntime', hookState('creating', pid), true));
+        if (failed.length) throw new SandboxError('TSS_ELAUNCH', `create \`${h.id}\`: ${failed[0]}`, { exitCode: 1 });
+      },
       onCreated: () => { set({ status: 'created', pid: process.pid }); report({ event: 'created' }); },
-      onStarted: () => { set({ status: 'running' }); for (const w of startWaiters.splice(0)) w({ ok: true, status: 'running' }); },
+      onStarted: () => {
+        set({ status: 'running' });
+        // poststart hooks run before `start` returns; their failures are warnings start logs
+        poststart = runStage(h.hooks, 'poststart', hookState('running', rec.payloadPid), false);
+        void poststart.then((warnings) => { for (const w of startWaiters.splice(0)) w({ ok: true, status: 'running', ...(warnings.length ? { warnings } : {}) }); });
+      },
     }, [4, 5, 6]);
   } catch (e) {
     report({ event: 'error', message: (e as Error).message, exitCode: e instanceof SandboxError ? e.exitCode : 125 });
@@ -108,6 +122,7 @@ async function main(dir: string): Promise<number> {
     if (!reported) { report({ event: 'error', message: err.message, exitCode: code }); server.close(); return 125; }
     for (const w of startWaiters.splice(0)) w({ ok: false, error: err.message, exitCode: code });
   }
+  if (poststart) await poststart; // a payload that exited at once was still started: start says so
   for (const w of startWaiters.splice(0)) w({ ok: false, error: `the container exited (${code}) before it started`, exitCode: code });
   set({ status: 'stopped', exitCode: code });
   await cleanup(h);

@@ -5,6 +5,7 @@ import { fail } from '../common/errors.js';
 import { signalNumber } from '../sandbox/containers.js';
 import { request, supervised, waitUnsupervised } from './control.js';
 import { readOciHandoff } from './handoff.js';
+import { runStage, type OciHooks } from './hooks.js';
 import { checkId, containerDir, readRecord, specState, tryRecord, writeRecord, type OciRecord } from './state.js';
 
 /** current: the record, with a vanished supervisor's container settled as stopped */
@@ -28,12 +29,13 @@ export function state(root: string, id: string): string {
   return `${JSON.stringify(specState(current(root, id, 'state')), null, 2)}\n`;
 }
 
-export async function start(root: string, id: string): Promise<void> {
+export async function start(root: string, id: string, note: (s: string) => void = () => {}): Promise<void> {
   const r = current(root, id, 'start');
   if (r.status !== 'created') fail('TSS_ECONTAINER', 'start', id, `cannot start a container that is ${r.status}`);
   const reply = await request(containerDir(root, id), { op: 'start' });
   if (!reply) fail('TSS_ECONTAINER', 'start', id, 'its supervisor does not answer');
   if (!reply.ok) fail('TSS_ELAUNCH', 'start', id, reply.error ?? 'failed');
+  for (const w of reply.warnings ?? []) note(w);
 }
 
 export async function kill(root: string, id: string, sig: string, all: boolean): Promise<void> {
@@ -55,7 +57,7 @@ export async function pauseResume(root: string, id: string, op: 'pause' | 'resum
   if (!reply.ok) fail('TSS_ECGROUP', op, id, reply.error ?? 'failed');
 }
 
-export async function remove(root: string, id: string, force: boolean): Promise<void> {
+export async function remove(root: string, id: string, force: boolean, note: (s: string) => void = () => {}): Promise<void> {
   checkId(id, 'delete');
   const dir = containerDir(root, id);
   if (!existsSync(join(dir, 'state.json'))) {
@@ -69,8 +71,18 @@ export async function remove(root: string, id: string, force: boolean): Promise<
     await request(dir, { op: 'signal', sig: 9 });
     if (!(await waitUnsupervised(dir, 30_000))) fail('TSS_ECONTAINER', 'delete', id, 'its supervisor did not exit after SIGKILL');
   }
+  const post = poststopOf(dir, r);
   await reapLeftovers(dir);
   rmSync(dir, { recursive: true, force: true });
+  // runtime-spec: poststop hooks after the container is destroyed, before delete returns; failures are warnings
+  if (post) for (const w of await runStage(post.hooks, 'poststop', post.state, false)) note(w);
+}
+
+function poststopOf(dir: string, r: OciRecord): { hooks: OciHooks; state: Record<string, unknown> } | undefined {
+  let hooks: OciHooks | undefined;
+  try { hooks = readOciHandoff(dir).hooks; } catch { return undefined; }
+  if (!hooks?.poststop?.length) return undefined;
+  return { hooks, state: { ...specState({ ...r, status: 'stopped' }) } };
 }
 
 /** reapLeftovers: what a supervisor killed before its cleanup left (cgroup, id slot, staging dir) */

@@ -25,6 +25,26 @@ export interface HostSide {
   readonly netnsFile?: string;
   /** the lab network's attach hook, run by the launcher before the payload */
   readonly netHook?: readonly string[];
+  /** the cgroup hierarchies holding the container's cgroup, for OCI `cgroup` mounts (oci/cgroup-mounts.ts) */
+  readonly cgroupMounts?: readonly CgroupMount[];
+}
+
+/** one hierarchy under a `cgroup` mount: `dir` '' is the mount point itself (a cgroup2-only host) */
+export interface CgroupMount { readonly dir: string; readonly fstype: 'cgroup' | 'cgroup2'; readonly data: string }
+
+/** cgroupOps: a read-only view of the container's own cgroups at DST — on a v1 or hybrid host a
+ * tmpfs holding one mount per hierarchy (runc's layout), turned read-only once they are in */
+function cgroupOps(dst: string, type: 'cgroup' | 'cgroup2', all: readonly CgroupMount[], rootUid: number): SetupOp[] {
+  const wanted = type === 'cgroup2' ? all.filter((m) => m.fstype === 'cgroup2') : all;
+  if (!wanted.length) fail('TSS_EUSAGE', 'run', dst, `no ${type === 'cgroup2' ? 'cgroup2 ' : ''}hierarchy holds the container's cgroup`);
+  const whole = wanted.find((m) => m.dir === '') ?? (type === 'cgroup2' ? wanted[0] : undefined);
+  if (whole) return [{ op: 'mkdir', path: dst }, { op: 'kernfs', path: dst, fstype: whole.fstype, data: whole.data, readOnly: true }];
+  return [
+    { op: 'mkdir', path: dst },
+    { op: 'tmpfs', path: dst, options: `mode=755,size=65536,uid=${rootUid},gid=${rootUid}` },
+    ...wanted.flatMap((m): SetupOp[] => [{ op: 'mkdir', path: posix.join(dst, m.dir) }, { op: 'kernfs', path: posix.join(dst, m.dir), fstype: m.fstype, data: m.data, readOnly: true }]),
+    { op: 'readonly', path: dst },
+  ];
 }
 
 export function capabilityMask(names: readonly string[]): bigint {
@@ -37,12 +57,15 @@ export function capabilityMask(names: readonly string[]): bigint {
   return m;
 }
 
-function mountOps(m: OciMount, rootUid: number, devices: readonly string[]): SetupOp[] {
+function mountOps(m: OciMount, rootUid: number, devices: readonly string[], cgroups: readonly CgroupMount[]): SetupOp[] {
   const dst = posix.normalize(m.destination);
   const opts = m.options ?? [];
   switch (m.type) {
     case 'proc': return [{ op: 'mkdir', path: dst }, { op: 'proc', path: dst }];
     case 'sysfs': return [{ op: 'mkdir', path: dst }, { op: 'sysfs', path: dst }];
+    // the container always has its own ipc namespace: the mqueue it mounts shows only its queues
+    case 'mqueue': return [...(dst === '/dev/mqueue' ? [] : [{ op: 'mkdir' as const, path: dst }]), { op: 'kernfs', path: dst, fstype: 'mqueue', data: '', readOnly: opts.includes('ro') }];
+    case 'cgroup': case 'cgroup2': return cgroupOps(dst, m.type, cgroups, rootUid);
     case 'bind': {
       if (!m.source) fail('TSS_EUSAGE', 'run', dst, 'a bind mount needs a source');
       return [{ op: 'bind', src: m.source, dst, readOnly: opts.includes('ro') }];
@@ -66,13 +89,15 @@ export function planLaunch(spec: OciSpec, host: HostSide): LaunchPlan {
   const setup: SetupOp[] = [];
   const mounts = [...spec.mounts].sort((a, b) => depth(a.destination) - depth(b.destination));
   // /dev/shm as a separate mount replaces the one the dev operation makes
-  const devNames = mounts.some((m) => m.destination === '/dev/shm') ? devices.filter((d) => d !== 'shm') : devices;
+  // an mqueue at /dev/mqueue gets its mount point from the dev operation: /dev is read-only once populated
+  const devNames = [...(mounts.some((m) => m.destination === '/dev/shm') ? devices.filter((d) => d !== 'shm') : devices),
+    ...(mounts.some((m) => m.type === 'mqueue' && posix.normalize(m.destination) === '/dev/mqueue') ? ['mqueue'] : [])];
   for (const m of mounts) {
     if (m.type === 'bind') {
       // a bind target is a directory or a file like its source; the launcher checks they match
       setup.push(m.options?.includes('file') ? { op: 'mkfile', path: m.destination } : { op: 'mkdir', path: m.destination });
     }
-    setup.push(...mountOps(m, host.idBase, devNames));
+    setup.push(...mountOps(m, host.idBase, devNames, host.cgroupMounts ?? []));
   }
   // the init layer's files: mount points a FROM-scratch image lacks were made above; these the runtime writes
   const etcOps: SetupOp[] = [];
@@ -117,6 +142,9 @@ export function planLaunch(spec: OciSpec, host: HostSide): LaunchPlan {
     env: spec.process.env,
     argv: init ? [INIT_IN_CONTAINER, '--', ...spec.process.args] : spec.process.args,
     ...(spec.annotations[ANN.interactive] === 'true' ? { interactive: true } : {}),
+    ...(spec.process.user.umask !== undefined ? { umask: spec.process.user.umask } : {}),
+    ...(spec.process.oomScoreAdj !== undefined ? { oomScoreAdj: spec.process.oomScoreAdj } : {}),
+    ...(spec.linux.sysctl && Object.keys(spec.linux.sysctl).length ? { sysctl: Object.entries(spec.linux.sysctl).map(([key, value]) => ({ key, value })) } : {}),
   };
 }
 

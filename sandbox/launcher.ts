@@ -19,6 +19,8 @@ export interface LaunchEvents {
   onListener?(fd: number): void;
   /** --supervisor ptrace: attach a tracer to the payload's pid; the payload installs its filter only once this resolves */
   onTrace?(pid: number): Promise<void>;
+  /** OCI createRuntime/prestart hooks (plan.hookGate): the payload stays before pivot_root until this resolves; a rejection kills it unstarted */
+  onHooks?(pid: number): Promise<void>;
 }
 
 export interface LaunchResult {
@@ -85,6 +87,12 @@ export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, st
     else if (s.event === 'started') ev.onStarted?.();
     else if (s.event === 'listener' && sock && sock[0] >= 0) { const fd = recvFd(sock[0]); closeFd(sock[0]); sock[0] = -1; if (fd >= 0) ev.onListener?.(fd); }
     else if (s.event === 'created') ev.onCreated?.();
+    else if (s.event === 'hooks') {
+      (ev.onHooks && pid ? ev.onHooks(pid) : Promise.resolve()).then(
+        () => { if (!control.destroyed) control.write('hooked\n'); },
+        (e: unknown) => { failure ??= e instanceof SandboxError ? e : new SandboxError('TSS_ELAUNCH', `run \`${what}\`: ${(e as Error).message}`); if (!control.destroyed) control.write('signal 9\n'); },
+      );
+    }
     else if (s.event === 'exit') exit = { code: s.code ?? 125, ...(s.signal ? { signal: s.signal } : {}) };
     else if (s.event === 'error') failure = stepError(s, steps, what);
   });

@@ -16,7 +16,7 @@ export interface OciSpec {
   readonly ociVersion: string;
   readonly process: {
     readonly terminal: boolean;
-    readonly user: { readonly uid: number; readonly gid: number; readonly additionalGids?: readonly number[] };
+    readonly user: { readonly uid: number; readonly gid: number; readonly additionalGids?: readonly number[]; readonly umask?: number };
     readonly args: readonly string[];
     readonly env: readonly string[];
     readonly cwd: string;
@@ -27,6 +27,7 @@ export interface OciSpec {
     };
     readonly rlimits: readonly OciRlimit[];
     readonly noNewPrivileges: boolean;
+    readonly oomScoreAdj?: number;
   };
   readonly root: { readonly path: string; readonly readonly: boolean };
   readonly hostname: string;
@@ -41,6 +42,8 @@ export interface OciSpec {
       readonly pids?: { readonly limit: number };
     };
     readonly cgroupsPath?: string;
+    /** only keys of namespaces the container owns (checked by the OCI front end, oci/sysctl.ts) */
+    readonly sysctl?: Readonly<Record<string, string>>;
   };
   /** tssandbox keeps what the spec has no field for here (layers, profile, devices, tmp files) */
   readonly annotations: Readonly<Record<string, string>>;

@@ -14,6 +14,8 @@ export type SetupOp =
   | { readonly op: 'sysfs'; readonly path: string }
   | { readonly op: 'dev'; readonly path: string; readonly names: readonly string[] }
   | { readonly op: 'tmpfs'; readonly path: string; readonly options: string }
+  /** a fresh mqueue, cgroup or cgroup2 filesystem (OCI mounts of those types) */
+  | { readonly op: 'kernfs'; readonly path: string; readonly fstype: 'mqueue' | 'cgroup' | 'cgroup2'; readonly data: string; readonly readOnly: boolean }
   | { readonly op: 'bind'; readonly src: string; readonly dst: string; readonly readOnly: boolean }
   | { readonly op: 'mask'; readonly path: string }
   | { readonly op: 'readonly'; readonly path: string }
@@ -68,6 +70,14 @@ export interface LaunchPlan {
   readonly netnsJoin?: string;
   /** OCI mode: filters installed BEFORE `seccomp` (the bundle's own), stacked by the kernel */
   readonly seccompBefore?: readonly Buffer[];
+  /** OCI process.user.umask: the payload's umask */
+  readonly umask?: number;
+  /** OCI process.oomScoreAdj: written by the child while still host root */
+  readonly oomScoreAdj?: number;
+  /** OCI linux.sysctl, already checked to belong to the container's own namespaces (oci/sysctl.ts) */
+  readonly sysctl?: readonly { readonly key: string; readonly value: string }[];
+  /** OCI create with createRuntime/prestart hooks: the child stops before pivot_root until they ran */
+  readonly hookGate?: boolean;
 }
 
 /** encodePlan renders the plan as the launcher reads it; the second value names each record. */
@@ -95,10 +105,18 @@ export function encodePlan(plan: LaunchPlan): { bytes: Buffer; steps: string[] }
   if (plan.gate) add('gate');
   if (plan.inheritStdio) add('stdioinherit');
   if (plan.consoleSocket) add('console', plan.consoleSocket);
+  if (plan.oomScoreAdj !== undefined) add('oomscoreadj', plan.oomScoreAdj);
+  // System V IPC and mqueue sysctls are writable only by the ipc namespace's root (the container's
+  // root, host uid rootUid), not by host root; the others by host root
+  for (const k of plan.sysctl ?? []) add('sysctl', k.key, k.key.replace(/\./g, '/'), k.value, /^(kernel\.(msg|sem|shm)|fs\.mqueue\.)/.test(k.key) ? 'nsroot' : 'root');
+  // a cgroup mount shows the container's own cgroup namespace: the child makes it before the tree
+  if (plan.setup.some((s) => s.op === 'kernfs' && s.fstype !== 'mqueue')) add('cgroupns');
+  if (plan.hookGate) add('hookgate');
   for (const s of plan.setup) add(...setupFields(s));
   for (const r of plan.rlimits) add('rlimit', r.resource, r.soft, r.hard);
   add('user', plan.user.uid, plan.user.gid, ...plan.user.groups);
   add('cwd', plan.cwd);
+  if (plan.umask !== undefined) add('umask', plan.umask.toString(8));
   add('caps', plan.capabilities.toString(16));
   if (plan.noNewPrivileges) add('nnp');
   for (const f of plan.seccompBefore ?? []) add('seccomp', f.toString('hex'));
@@ -123,6 +141,8 @@ function setupFields(s: SetupOp): (string | number)[] {
     case 'sysfs': return ['sysfs', s.path];
     case 'dev': return ['dev', s.path, ...s.names];
     case 'tmpfs': return ['tmpfs', s.path, s.options];
+    // an empty field would end the record: no mount data is '-'
+    case 'kernfs': return ['kernfs', s.path, s.fstype, s.data || '-', s.readOnly ? 'ro' : 'rw'];
     case 'bind': return ['bind', s.src, s.dst, s.readOnly ? 'ro' : 'rw'];
     case 'mask': return ['mask', s.path];
     case 'readonly': return ['readonly', s.path];
@@ -135,6 +155,7 @@ function describeRecord(r: string[]): string {
   const [op, ...rest] = r;
   switch (op) {
     case 'seccomp': return 'seccomp (install the filter)';
+    case 'sysctl': return `sysctl ${rest[0]}`;
     case 'file': return `file ${rest[0]}`;
     case 'bind': return `bind ${rest[0]} → ${rest[1]}${rest[2] === 'ro' ? ' (read-only)' : ''}`;
     case 'argv': return `exec ${rest.join(' ')}`;

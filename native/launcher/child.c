@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -97,9 +98,27 @@ _Noreturn void child_main(const struct plan *p, const struct nsfds *ns, const st
   if (setns(ns->uts, CLONE_NEWUTS) < 0) die_msg("setns", errno, "uts");
   if (setns(ns->ipc, CLONE_NEWIPC) < 0) die_msg("setns", errno, "ipc");
 
+  /* 2a. oom_score_adj and the namespaced sysctls (kernel.c): right after joining the namespaces
+   *     they belong to (/proc/sys shows the opener's), and while still host root — lowering
+   *     oom_score_adj needs privileges the child drops at step 6. */
+  kernel_apply(p);
+
+  /* 2b. A cgroup mount in the plan (OCI `cgroup`/`cgroup2`) must show the container's own view,
+   *     so the cgroup namespace comes before the tree is built, rooted where the launcher already
+   *     put us (our own cgroup). Made here it is owned by the host user namespace: container root
+   *     cannot mount cgroupfs in it itself — it gets only the read-only mount the plan asked for. */
+  int cgroupns_early = plan_find(p, "cgroupns") != NULL;
+  if (cgroupns_early && unshare(CLONE_NEWCGROUP) < 0) die_msg("unshare", errno, "cgroup namespace");
+
   /* 3. Build the tree (idmapped layers, overlay, /proc, /dev, tmpfs, volumes, masks, read-only
    *    remounts) in this mount namespace, which the HOST user namespace owns. */
   mounts_build(p, ns, &pty_sock);
+
+  /* 3a. OCI createRuntime/prestart hooks run now, in the runtime's namespaces: the container's
+   *     namespaces and tree exist and pivot_root has not happened (runtime-spec lifecycle). The
+   *     launcher tells the runtime and holds us; a failing hook kills us here, before any of the
+   *     payload exists. */
+  if (g_start_fd >= 0 && plan_find(p, "hookgate")) child_wait_hooks(g_start_fd);
 
   /* 4. pivot_root into it and detach the old root: nothing of the host's tree stays reachable. */
   mounts_pivot(p);
@@ -121,7 +140,7 @@ _Noreturn void child_main(const struct plan *p, const struct nsfds *ns, const st
   /* 7. The cgroup namespace only now: the launcher already moved us into our cgroup, and a cgroup
    *    namespace is rooted where the process stands when it is made (cloning with it first would
    *    root it at the launcher's cgroup; v1 has no CLONE_INTO_CGROUP). */
-  if (unshare(CLONE_NEWCGROUP) < 0) die_msg("unshare", errno, "cgroup namespace");
+  if (!cgroupns_early && unshare(CLONE_NEWCGROUP) < 0) die_msg("unshare", errno, "cgroup namespace");
   const struct op *hn = plan_find(p, "hostname");
   if (hn && hn->nfields == 2 && sethostname(hn->f[1], strlen(hn->f[1])) < 0) die_step(hn, errno, hn->f[1]);
 
@@ -149,6 +168,11 @@ _Noreturn void child_main(const struct plan *p, const struct nsfds *ns, const st
    *     With -t its controlling terminal is the pty slave, already on 0-2. */
   if (setsid() < 0) die_msg("setsid", errno, "");
   if (plan_find(p, "pty") && ioctl(0, TIOCSCTTY, 0) < 0) die_msg("TIOCSCTTY", errno, "/dev/pts");
+
+  /* 11a. The payload's umask (OCI process.user.umask): last of what shapes the files it makes,
+   *      after the launcher's own setup has made every file it makes. */
+  const struct op *um = plan_find(p, "umask");
+  if (um) umask((mode_t)(strtol(um->f[1], NULL, 8) & 0777));
 
   /* 12. Close every fd not passed on purpose: only 0-2 cross, and the error pipe closes on exec. */
   if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die_msg("close_range", errno, "");

@@ -54,6 +54,9 @@ void userns_create(const struct plan *p, struct nsfds *out);
 void mounts_build(const struct plan *p, const struct nsfds *ns, int *pty_master_out);
 void mounts_pivot(const struct plan *p);
 
+/* kernel.c — oom_score_adj and namespaced sysctls (child, host root, in the container's net/uts/ipc) */
+void kernel_apply(const struct plan *p);
+
 /* creds.c — ids, capabilities, no_new_privs, rlimits, seccomp */
 void creds_rlimits(const struct plan *p);
 void creds_switch_user(const struct plan *p);
@@ -71,6 +74,8 @@ struct stdio_fds;
 /* main.c — OCI create/start: the child's end of the start gate (-1 without one), and the wait on it */
 extern int g_start_fd;
 void child_wait_start(int fd);
+/* main.c — OCI createRuntime/prestart hooks: tell the launcher the namespaces exist, wait until they ran */
+void child_wait_hooks(int fd);
 /* main.c — `console PATH`: send the pty master to a console socket (runc's --console-socket) */
 void send_console(const struct op *op, int master);
 

@@ -96,6 +96,12 @@ static void join_netns(const struct plan *p) {
   close(fd);
 }
 
+void child_wait_hooks(int fd) {
+  char c = 'h';
+  if (write(fd, &c, 1) != 1) die_msg("hooks", errno, "tell the launcher the namespaces exist");
+  if (read(fd, &c, 1) != 1 || c != 'h') die_msg("hooks", ECANCELED, "the createRuntime hooks failed");
+}
+
 void child_wait_start(int fd) {
   find_exec();
   char c = 'r';
@@ -126,10 +132,11 @@ void send_console(const struct op *op, int master) {
   close(s);
 }
 
-/* gate_wait: the container is created; wait on the control fd for `start` (→ 1), or a signal or
+/* gate_wait: the container is created (or its hooks are due); wait on the control fd for WORD —
+ * `start` or `hooked` (→ 1), or a signal or
  * the runtime going away (→ 0: the child was killed). Byte by byte: what follows `start` is the
  * proxy loop's to read. */
-static int gate_wait(pid_t pid, int *sig) {
+static int gate_wait(pid_t pid, int *sig, const char *word) {
   char l[128];
   size_t n = 0;
   for (;;) {
@@ -141,7 +148,7 @@ static int gate_wait(pid_t pid, int *sig) {
     l[n] = '\0';
     n = 0;
     int s;
-    if (!strcmp(l, "start")) return 1;
+    if (!strcmp(l, word)) return 1;
     /* pid 1 of a pid namespace ignores what it has no handler for, and nothing runs yet that could
      * have one: any signal before start ends the container, reported as killed by that signal */
     if (sscanf(l, "signal %d", &s) == 1 && s > 0 && s < 65) { *sig = s; kill(pid, SIGKILL); return 0; }
@@ -270,10 +277,24 @@ int main(void) {
   if (gate[0] >= 0) {
     char c;
     int sig = 0;
+    ssize_t got = read(gate[0], &c, 1);
+    /* 'h': the namespaces and tree exist (child.c 3a); the runtime runs its createRuntime and
+     * prestart hooks and says `hooked`, or sends a signal (a hook failed): the child dies unstarted */
+    if (got == 1 && c == 'h') {
+      report_json("hooks", NULL);
+      if (!gate_wait(pid, &sig, "hooked")) {
+        int st;
+        waitpid(pid, &st, 0);
+        report_json("exit", "\"code\":%d,\"signal\":%d", 128 + sig, sig);
+        return 128 + sig;
+      }
+      if (write(gate[0], "h", 1) != 1) die_msg("hooks", errno, "release the container after its hooks");
+      got = read(gate[0], &c, 1);
+    }
     /* 'r': set up and waiting; EOF: a step failed, and the error pipe below says which */
-    if (read(gate[0], &c, 1) == 1) {
+    if (got == 1) {
       report_json("created", NULL);
-      if (!gate_wait(pid, &sig)) {
+      if (!gate_wait(pid, &sig, "start")) {
         int st;
         waitpid(pid, &st, 0);
         report_json("exit", "\"code\":%d,\"signal\":%d", 128 + sig, sig);

@@ -198,6 +198,26 @@ static void op_tmpfs(const struct op *op) {
   close(t);
 }
 
+/* kernfs PATH FSTYPE DATA|- ro|rw: a fresh kernel filesystem — mqueue (mounted from the container's
+ * ipc namespace, which the child joined, it shows that namespace's queues only) or cgroup/cgroup2
+ * (the child's cgroup namespace is rooted at its own cgroup: child.c 2b). Only these types; the
+ * mounted filesystem is checked by its magic like /proc. */
+static void op_kernfs(const struct op *op) {
+  if (op->nfields != 5) die_step(op, EINVAL, "kernfs");
+  const char *t = op->f[2];
+  unsigned long magic = !strcmp(t, "mqueue") ? 0x19800202UL : !strcmp(t, "cgroup") ? CGROUP_SUPER_MAGIC : !strcmp(t, "cgroup2") ? CGROUP2_SUPER_MAGIC : 0;
+  if (!magic) die_step(op, EINVAL, t);
+  char fp[64];
+  int d = open_target(op, op->f[1], 1);
+  unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | (strcmp(op->f[4], "ro") ? 0 : MS_RDONLY);
+  if (mount(t, fdpath(d, fp), t, flags, strcmp(op->f[3], "-") ? op->f[3] : NULL) < 0) die_step(op, errno, op->f[1]);
+  close(d);
+  d = open_in_root(g_rootfd, op->f[1], O_PATH | O_DIRECTORY, 0);
+  struct statfs s;
+  if (d < 0 || fstatfs(d, &s) < 0 || (unsigned long)s.f_type != magic) die_step(op, EXDEV, op->f[1]);
+  close(d);
+}
+
 /* Device nodes are bind mounts of the host's own nodes, checked by type and number, onto empty
  * files in a fresh tmpfs: the container can never reach a node the plan did not name. */
 static const struct { const char *name; unsigned maj, min; } known_dev[] = {
@@ -225,6 +245,8 @@ static void op_dev(const struct op *op) {
       continue;
     }
     if (!strcmp(n, "ptmx")) { if (symlinkat("pts/ptmx", dev, "ptmx") < 0) die_step(op, errno, "/dev/ptmx"); continue; }
+    /* the mount point of an OCI mqueue mount (a kernfs op later): /dev is read-only by then */
+    if (!strcmp(n, "mqueue")) { if (mkdirat(dev, "mqueue", 0755) < 0) die_step(op, errno, "/dev/mqueue"); continue; }
     if (!strcmp(n, "shm")) {
       if (mkdirat(dev, "shm", 01777) < 0) die_step(op, errno, "/dev/shm");
       int sh = openat(dev, "shm", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -352,6 +374,7 @@ void mounts_build(const struct plan *p, const struct nsfds *ns, int *pty_sock) {
     else if (!strcmp(k, "sysfs")) op_sysfs(op);
     else if (!strcmp(k, "dev")) op_dev(op);
     else if (!strcmp(k, "tmpfs")) op_tmpfs(op);
+    else if (!strcmp(k, "kernfs")) op_kernfs(op);
     else if (!strcmp(k, "bind")) op_bind(op);
     else if (!strcmp(k, "mask")) op_mask(op);
     else if (!strcmp(k, "readonly")) op_readonly(op);
