@@ -1,12 +1,12 @@
 // test/oci/containerd.test.ts — containerd from Debian runs tssandbox as the runc binary of its io.containerd.runc.v2 shim: ctr run --rm, exit codes, -d + task exec/ps/pause/resume/kill (tests, root, containerd)
 //
 // A private containerd: its root, state, sockets and config in a temp dir, no CRI plugin, the
-// native snapshotter. The image is the busybox rootfs as an OCI archive built here and imported
-// with `ctr images import`. `ctr run --runc-binary` sets the shim's BinaryName: a wrapper script
-// pointing tssandbox at private run/data roots (the shim passes containerd's environment, as
-// docs/kubernetes.md's wrapper does). --runc-root and --fifo-dir keep the runc state and IO fifos
-// in the temp dir too. Teardown kills containerd and its shims by pid and removes every mount,
-// cgroup and file the run made.
+// native snapshotter (and overlayfs, containerd's default, once). The image is the busybox rootfs
+// as an OCI archive built here and imported with `ctr images import`. `ctr run --runc-binary`
+// sets the shim's BinaryName: a wrapper script pointing tssandbox at private run/data roots (the
+// shim passes containerd's environment, as docs/kubernetes.md's wrapper does). --runc-root and
+// --fifo-dir keep the runc state and IO fifos in the temp dir too. Teardown kills containerd and
+// its shims by pid and removes every mount, cgroup and file the run made.
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -111,7 +111,8 @@ else {
   t.test('ctr run --rm IMG ID echo ok: runs to completion through the runc.v2 shim', async (t) => {
     const x = id('ok');
     const r = ctr(['run', '--rm', ...runArgs, IMG, x, 'echo', 'ok']);
-    t.equal(r.code, 0, r.stderr || daemonLog());
+    if (r.code !== 0) t.comment(`stderr: ${r.stderr}\ncontainerd: ${daemonLog()}`);
+    t.equal(r.code, 0, 'exit status 0');
     t.equal(r.stdout, 'ok\n');
     t.notOk(existsSync(join(runcRoot, 'default', x)), 'tssandbox\'s state for it is gone (the shim deleted it)');
     t.equal(ctr(['containers', 'ls', '-q']).stdout.split('\n').includes(x), false, 'containerd forgot it (--rm)');
@@ -125,6 +126,13 @@ else {
     const nf = ctr(['run', '--rm', ...runArgs, IMG, id('nf'), 'no-such-command']);
     t.not(nf.code, 0);
     t.match(nf.stderr, /OCI runtime create failed: .*no-such-command.*not found/, 'our --log line is what the shim reports');
+  });
+
+  t.test('the overlayfs snapshotter (containerd\'s default): the overlay root is shown idmapped and writable', async (t) => {
+    const r = ctr(['run', '--rm', ...runArgs.map((a) => (a === 'native' ? 'overlayfs' : a)), IMG, id('ovl'), 'sh', '-c', 'echo hi > /tmp/x && cat /tmp/x && stat -c "%u %g" /bin/busybox && id -u']);
+    if (r.code !== 0) t.comment(`stderr: ${r.stderr}\ncontainerd: ${daemonLog()}`);
+    t.equal(r.code, 0, 'exit status 0');
+    t.equal(r.stdout, 'hi\n0 0\n0\n', 'written, read back; the image\'s files owned by the container\'s root');
   });
 
   t.test('-d, then task ps, exec, pause, resume, kill, rm', async (t) => {
