@@ -83,12 +83,14 @@ function memoryStats(cg: Cgroup): Record<string, unknown> {
     };
   }
   const events = parseKeyed(f('memory.events') ?? '');
-  return {
-    cache: raw.file ?? 0,
-    usage: { limit: limitOf(f('memory.max'), false), usage: num(f('memory.current')) ?? 0, max: num(f('memory.peak')) ?? 0, failcnt: events.get('max') ?? 0 },
-    ...(f('memory.swap.current') !== null ? { swap: { limit: limitOf(f('memory.swap.max'), false), usage: num(f('memory.swap.current')) ?? 0, failcnt: 0 } } : {}),
-    raw,
+  const usage = { limit: limitOf(f('memory.max'), false), usage: num(f('memory.current')) ?? 0, max: num(f('memory.peak')) ?? 0, failcnt: events.get('max') ?? 0 };
+  // runc reports cgroup2 swap as v1's memsw: memory + swap, the limit too unless either is unlimited
+  const swapLimit = limitOf(f('memory.swap.max'), false);
+  const swap = f('memory.swap.current') === null ? null : {
+    limit: typeof swapLimit === 'bigint' || typeof usage.limit === 'bigint' ? U64_MAX : swapLimit + usage.limit,
+    usage: (num(f('memory.swap.current')) ?? 0) + usage.usage, failcnt: 0,
   };
+  return { cache: raw.file ?? 0, usage, ...(swap ? { swap } : {}), raw };
 }
 
 function pidsStats(cg: Cgroup): Record<string, unknown> {
