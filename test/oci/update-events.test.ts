@@ -125,6 +125,37 @@ else {
     t.equal(env.oci(['delete', id]).code, 0);
   });
 
+  t.test('events: an oom event when the memory controller OOM-kills a process of the container', async (t) => {
+    const b = await env.bundle('oom', (c) => {
+      // pid 1 survives; its child's 64 MiB buffer is over the 32 MiB limit (no swap to spill to)
+      c.process.args = ['sh', '-c', 'trap "exit 0" TERM; read go < /tmp/go-fifo 2>/dev/null; busybox dd if=/dev/zero of=/dev/null bs=64M count=1; while true; do busybox sleep 0.1; done'];
+      c.linux.resources = { ...(c.linux.resources ?? {}), memory: { limit: 32 * MiB, swap: 32 * MiB } };
+    });
+    const id = newId('oom');
+    spawnSync('mkfifo', [join(b, 'rootfs', 'tmp', 'go-fifo')]);
+    const run = env.create(id, b, `${env.dir}/${id}.out`);
+    t.equal(await run.created, 0);
+    t.equal(env.oci(['start', id]).code, 0);
+    const ev = spawn(process.execPath, [CLI, '--root', env.state, 'events', '--interval', '100ms', id], { env: env.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => { if (ev.exitCode === null) ev.kill('SIGKILL'); });
+    const types: string[] = [];
+    const rl = createInterface({ input: ev.stdout! });
+    const sawOom = new Promise<boolean>((res) => {
+      rl.on('line', (l) => { types.push((JSON.parse(l) as { type: string }).type); if (types.includes('oom')) res(true); });
+      ev.on('exit', () => res(false));
+    });
+    // the first stats line means events has read the OOM count before the hog runs
+    await new Promise<void>((res) => { const iv = setInterval(() => { if (types.length) { clearInterval(iv); res(); } }, 20); ev.on('exit', () => { clearInterval(iv); res(); }); });
+    // a writer blocks until the reader opens: a child with a timeout, so a dead container cannot hang the test
+    spawnSync('sh', ['-c', 'echo go > "$1"', 'sh', join(b, 'rootfs', 'tmp', 'go-fifo')], { timeout: 30_000 });
+    const timer = setTimeout(() => ev.kill('SIGKILL'), 60_000);
+    t.ok(await sawOom, `an oom event (${types.join(' ')})`);
+    clearTimeout(timer);
+    t.equal(env.oci(['kill', id, 'TERM']).code, 0);
+    t.equal((await run.exited).status, 0, 'pid 1 survived its child\'s OOM kill');
+    t.equal(env.oci(['delete', id]).code, 0);
+  });
+
   t.test('events without --stats: a stats event per interval until the container stops, then exit 0', async (t) => {
     const { id, run } = await started('stream');
     const ev = spawn(process.execPath, [CLI, '--root', env.state, 'events', '--interval', '100ms', id], { env: env.env(), stdio: ['ignore', 'pipe', 'pipe'] });
