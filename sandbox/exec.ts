@@ -77,13 +77,23 @@ export async function execIn(ctx: Ctx, ref: string, cmd: readonly string[], o: E
   let payloadPid: number | undefined;
   let channel: Promise<ExecChannel> | undefined;
   let refused: string | undefined;
+  let held = -1;
   const handle = launch(plan, cmd[0]!, audited ? {
     onPid: (pid) => { payloadPid = pid; },
     // the exec'd process now waits on its first notified call (its execve) until the supervisor answers
     onListener: (fd) => {
-      channel = handOver(stateDir, fd, { pid: process.pid, fd, argv: [...cmd], ...(payloadPid ? { payloadPid } : {}), ...(o.user !== undefined ? { user: o.user } : {}), ...(o.tty ? { tty: true } : {}) });
-      // fail closed: a listener nobody answers must not be left to a process that then runs unaudited
-      channel.catch((e: Error) => { refused = e.message; handle.signal(9); });
+      held = fd;
+      channel = registerExec(stateDir, { pid: process.pid, fd, argv: [...cmd], ...(payloadPid ? { payloadPid } : {}), ...(o.user !== undefined ? { user: o.user } : {}), ...(o.tty ? { tty: true } : {}) });
+      // the supervisor holds its own copy now: ours goes, so its death leaves no listener open
+      channel.then(() => { void release(held); held = -1; }, (e: Error) => {
+        // fail closed: kill the process while it still waits on its execve; our copy is closed only
+        // once it is gone (closing first would answer that execve ENOSYS, not refuse the exec). Killed
+        // by pid, not through the launcher, which reads its control fd only after that execve: the
+        // pid cannot be reused meanwhile, as the launcher (its parent) has not reaped it
+        refused = e.message;
+        try { if (payloadPid) process.kill(payloadPid, 'SIGKILL'); else void release(held); } catch { /* already gone */ }
+        handle.signal(9);
+      });
     },
   } : {}, ['inherit', 'inherit', 'inherit'], [['exec', String(c.state.pid)]]);
   const forward = (sig: NodeJS.Signals) => handle.signal(constants.signals[sig] ?? 15);
@@ -92,24 +102,22 @@ export async function execIn(ctx: Ctx, ref: string, cmd: readonly string[], o: E
   let code: number | null = null;
   let signal: number | undefined;
   try {
-    const res = await handle.done.catch((e: unknown) => { if (e instanceof SandboxError) code = e.exitCode; throw e; });
+    const res = await handle.done.catch((e: unknown) => { if (e instanceof SandboxError && !refused) code = e.exitCode; throw e; });
     code = res.code;
     signal = res.signal;
+  } catch (e) {
+    if (!refused) throw e;
   } finally {
     for (const s of sigs) process.off(s, forward);
     const ch = await channel?.catch(() => undefined);
+    if (held >= 0) await release(held);
     if (ch) await ch.exited(signal ? null : code, signal);
   }
   if (refused) fail('TSS_ECONTAINER', 'exec', ref, `the container's supervisor did not take the exec's seccomp listener: ${refused}`);
   return code ?? 125;
 }
 
-/** handOver registers the listener with the supervisor, then closes this process's copy (the supervisor holds its own by then, or nobody does) */
-async function handOver(stateDir: string, fd: number, reg: Parameters<typeof registerExec>[1]): Promise<ExecChannel> {
-  try {
-    return await registerExec(stateDir, reg);
-  } finally {
-    const { closeFd } = await import('./notify/sys.js');
-    closeFd(fd);
-  }
+async function release(fd: number): Promise<void> {
+  const { closeFd } = await import('./notify/sys.js');
+  closeFd(fd);
 }

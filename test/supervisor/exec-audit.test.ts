@@ -1,5 +1,6 @@
 // test/supervisor/exec-audit.test.ts — `exec` into a supervised container is audited in the container's log: the exec's execve with argv and a denied unshare with its rule, tagged with the exec session (tests, root)
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { busyboxMissing } from '../helpers/busybox-rootfs.js';
 import type { Member } from '../helpers/image-archives.js';
@@ -93,5 +94,31 @@ t.test('foreground run: an exec into it is audited by the run\'s own CLI', { ski
   checkExecLines(t, lines);
   t.equal(lines.at(-1)!.event, 'exited', 'the container\'s exited line comes last');
   t.equal(sb.cli(['rm', 'fg']).code, 0);
+  t.same(sb.leftovers(), []);
+});
+
+t.test('fail closed: when the supervisor cannot take the exec\'s listener, the command never runs', { skip }, async (t) => {
+  const sb = new Sandbox('exec-audit-closed');
+  t.teardown(() => { sb.cli(['rm', '-f', 'web']); sb.cleanup(); });
+  await sb.importBusybox('busybox', applets);
+  const out = sb.path('out');
+  mkdirSync(out);
+  chmodSync(out, 0o777);
+  const run = sb.cli(['run', '-d', '--name', 'web', '-v', `${out}:/out`, 'busybox', 'sleep', '1000']);
+  t.equal(run.code, 0, run.stderr);
+  const sock = join(sb.runRoot, 'containers', run.stdout.trim(), 'control.sock');
+  t.ok(existsSync(sock));
+  // the supervisor is unreachable: the hand-over fails after the exec'd process holds its filter
+  renameSync(sock, `${sock}.away`);
+  const ex = sb.cli(['exec', 'web', 'sh', '-c', 'echo ran > /out/ran']);
+  renameSync(`${sock}.away`, sock);
+  t.equal(ex.code, 125, ex.stdout);
+  t.match(ex.stderr, /^tssandbox: exec `web`: the container's supervisor did not take the exec's seccomp listener: its supervisor does not answer/);
+  t.notOk(existsSync(join(out, 'ran')), 'the command did not run');
+  // control: with the supervisor reachable the same command runs
+  t.equal(sb.cli(['exec', 'web', 'sh', '-c', 'echo ran > /out/ran']).code, 0);
+  t.ok(existsSync(join(out, 'ran')), 'the same exec runs once the supervisor takes its listener');
+  t.equal(sb.cli(['stop', '-t', '1', 'web']).code, 0);
+  t.equal(sb.cli(['rm', 'web']).code, 0);
   t.same(sb.leftovers(), []);
 });
