@@ -91,7 +91,10 @@ export async function execIn(ctx: Ctx, ref: string, cmd: readonly string[], o: E
         // by pid, not through the launcher, which reads its control fd only after that execve: the
         // pid cannot be reused meanwhile, as the launcher (its parent) has not reaped it
         refused = e.message;
-        try { if (payloadPid) process.kill(payloadPid, 'SIGKILL'); else void release(held); } catch { /* already gone */ }
+        try {
+          if (payloadPid) process.kill(payloadPid, 'SIGKILL');
+          else { void release(held); held = -1; } // no pid to kill: ENOSYS for its calls is the next best refusal
+        } catch { /* already gone */ }
         handle.signal(9);
       });
     },
