@@ -87,7 +87,7 @@ else {
     for (const p of [...new Set([...shimPids, ...shims()])]) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
     // a shim killed before its cleanup leaves its socket: /run/containerd/s/sha256(address/ns/id)
     for (const x of ids) rmSync(join('/run/containerd/s', createHash('sha256').update(join(sock, 'default', x)).digest('hex')), { force: true });
-    if (!runDirExisted) for (const d of ['/run/containerd/s', '/run/containerd']) { try { rmdirSync(d); } catch { /* not empty: not only ours */ } }
+    if (!runDirExisted) for (const d of ['/run/containerd/s', '/run/containerd/fifo', '/run/containerd']) { try { rmdirSync(d); } catch { /* not empty: not only ours */ } }
     for (const mp of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(`${dir}/`)).reverse()) {
       spawnSync('umount', ['-l', mp!]);
     }
@@ -148,7 +148,7 @@ else {
     const payload = pids.find((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('while true'); } catch { return false; } });
     t.ok(payload, 'one of them is the shell loop');
 
-    const e = ctr(['task', 'exec', '--exec-id', 'e1', x, 'sh', '-c', 'echo in-exec; cat /proc/1/cmdline | grep -c "while true"; exit 5']);
+    const e = ctr(['task', 'exec', '--fifo-dir', join(dir, 'fifo'), '--exec-id', 'e1', x, 'sh', '-c', 'echo in-exec; cat /proc/1/cmdline | grep -c "while true"; exit 5']);
     t.equal(e.code, 5, e.stderr);
     t.equal(e.stdout, 'in-exec\n1\n', 'exec runs inside the container\'s pid namespace');
 
@@ -157,7 +157,7 @@ else {
     t.match(tss(['state', x]).stdout, /"status": "paused"/, 'tssandbox state says paused');
     const ticks = () => readFileSync(`/proc/${payload}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).map(Number).reduce((a, b) => a + b, 0);
     const before = ticks();
-    t.match(ctr(['task', 'exec', '--exec-id', 'e2', x, 'true']).stderr, /paused/, 'exec into a paused container is refused');
+    t.match(ctr(['task', 'exec', '--fifo-dir', join(dir, 'fifo'), '--exec-id', 'e2', x, 'true']).stderr, /paused/, 'exec into a paused container is refused');
     t.equal(ticks(), before, 'the busy loop used no CPU while paused');
 
     t.equal(ctr(['task', 'resume', x]).code, 0, 'resume');
