@@ -39,10 +39,11 @@ t.test('--rm: the audit log goes with the container, foreground and detached', {
   t.equal(fg.code, 0, fg.stderr);
   t.same(files(ctrs), [], 'foreground --rm: no record, no audit log, no anchor');
 
-  const d = sb.cli(['run', '-d', '--rm', '--name', 'drm', 'busybox', 'sh', '-c', 'cat /etc/hostname; sleep 0.5']);
+  const d = sb.cli(['run', '-d', '--rm', '--name', 'drm', 'busybox', 'sleep', '1000']);
   t.equal(d.code, 0, d.stderr);
   const id = d.stdout.trim();
   t.ok(existsSync(join(ctrs, id, 'audit.ndjson')), 'the log exists while the container runs');
+  t.equal(sb.cli(['stop', '-t', '1', 'drm']).code, 0);
   t.ok(await until(() => !existsSync(join(ctrs, id))), '-d --rm: the record goes when the container exits');
   t.same(files(ctrs), [], 'and its audit log and anchor with it');
   t.same(sb.leftovers(), []);
