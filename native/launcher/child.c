@@ -192,7 +192,7 @@ _Noreturn void child_main(const struct plan *p, const struct nsfds *ns, const st
   /* 15. seccomp last: the filter need only allow what follows it — the error pipe's write and execve. */
   char **argv = collect(p, "argv", 1);
   char **envp = collect(p, "env", 0);
-  /* 15a. --supervisor ptrace: wait until the runtime's tracer is attached (main.c trace_wait), just
+  /* 15a. --supervisor ptrace: wait until the runtime's tracer is attached (main.c control_wait), just
    *      before the filter whose traced syscalls need it; nothing of ours after this is traced but
    *      the payload's own execve, which the tracer then records. */
   if (g_trace_gate_fd >= 0) {

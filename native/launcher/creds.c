@@ -4,6 +4,7 @@
 #include "launcher.h"
 #include <errno.h>
 #include <grp.h>
+#include <signal.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -90,6 +91,34 @@ int send_fd(int sock, int fd) {
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &fd, sizeof(int));
   return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+/* recv_fd takes one fd passed by SCM_RIGHTS (close-on-exec), -1 on EOF or anything else */
+int recv_fd(int sock) {
+  char cbuf[CMSG_SPACE(sizeof(int))], b;
+  struct iovec iov = {&b, 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+/* forward_listener: supervised, the child sends the seccomp listener right after installing its
+ * filter; it goes on to the runtime at once (the payload's execve may already wait for an answer)
+ * and the launcher keeps no copy, so a dead supervisor leaves no listener open. EOF on the child's
+ * socket means a step before the filter failed (the error pipe says which). */
+void forward_listener(int child_sock, pid_t pid) {
+  int lfd = recv_fd(child_sock);
+  close(child_sock);
+  if (lfd >= 0) {
+    if (send_fd(LISTENER_FD, lfd) < 0) { kill(pid, SIGKILL); die_msg("listener", errno, "hand the seccomp listener to the runtime"); }
+    close(lfd);
+    report_json("listener", NULL);
+  }
+  close(LISTENER_FD);
 }
 
 /* Every seccomp record, in plan order: the kernel stacks them and the strictest answer wins (OCI

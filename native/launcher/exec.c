@@ -97,19 +97,6 @@ static int exec_pty(const struct op *op, int *slave) {
   return m;
 }
 
-/* exec_recv_fd takes the listener the child passes by SCM_RIGHTS (close-on-exec), -1 on EOF */
-static int exec_recv_fd(int sock) {
-  char cbuf[CMSG_SPACE(sizeof(int))], b;
-  struct iovec iov = {&b, 1};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return fd;
-}
-
 /* execvp in the container's environment, reporting ENOENT (127) / EACCES (126) like run does */
 static _Noreturn void exec_cmd(char **argv, char **envp) {
   if (!argv[0]) die_msg("execve", EINVAL, "empty command");
@@ -223,16 +210,7 @@ int exec_main(const struct plan *p) {
   report_json("pid", "\"pid\":%d", pid);
   /* 7. as main.c: the launcher keeps no copy, so only the runtime (then the supervisor) holds it;
    * EOF means a step before the filter failed, and the error pipe below says which */
-  if (lsock[0] >= 0) {
-    int lfd = exec_recv_fd(lsock[0]);
-    close(lsock[0]);
-    if (lfd >= 0) {
-      if (send_fd(LISTENER_FD, lfd) < 0) { kill(pid, SIGKILL); die_msg("listener", errno, "hand the seccomp listener to the runtime"); }
-      close(lfd);
-      report_json("listener", NULL);
-    }
-    close(LISTENER_FD);
-  }
+  if (lsock[0] >= 0) forward_listener(lsock[0], pid);
   char line[4096];
   int n = read_all(err[0], line, sizeof line - 1);
   close(err[0]);

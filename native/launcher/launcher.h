@@ -66,8 +66,11 @@ void creds_seccomp(const struct plan *p);
 /* the child's end of the listener socketpair (-1: not supervised); send_fd passes an fd by SCM_RIGHTS */
 extern int g_listener_sock;
 int send_fd(int sock, int fd);
+int recv_fd(int sock);
+/* hand the listener the child sends on child_sock to the runtime (LISTENER_FD), keeping no copy */
+void forward_listener(int child_sock, pid_t pid);
 /* --supervisor ptrace: the child's end of the trace gate (-1: not traced); a byte on it says the
- * runtime's tracer is attached (main.c trace_wait) */
+ * runtime's tracer is attached (main.c control_wait) */
 extern int g_trace_gate_fd;
 
 struct stdio_fds;

@@ -39,18 +39,6 @@ static void join_cgroups(const struct plan *p, pid_t pid) {
   }
 }
 
-static int recv_fd(int sock) {
-  char cbuf[CMSG_SPACE(sizeof(int))], b;
-  struct iovec iov = {&b, 1};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return fd;
-}
-
 /* The child's end of the OCI start gate (a socketpair): it says 'r' when set up, then waits. */
 int g_start_fd = -1;
 
@@ -132,36 +120,15 @@ void send_console(const struct op *op, int master) {
   close(s);
 }
 
-/* gate_wait: the container is created (or its hooks are due); wait on the control fd for WORD —
- * `start` or `hooked` (→ 1), or a signal or
- * the runtime going away (→ 0: the child was killed). Byte by byte: what follows `start` is the
- * proxy loop's to read. */
-static int gate_wait(pid_t pid, int *sig, const char *word) {
-  char l[128];
-  size_t n = 0;
-  for (;;) {
-    char c;
-    ssize_t r = read(CONTROL_FD, &c, 1);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) { *sig = SIGKILL; kill(pid, SIGKILL); return 0; }
-    if (c != '\n') { if (n < sizeof l - 1) l[n++] = c; continue; }
-    l[n] = '\0';
-    n = 0;
-    int s;
-    if (!strcmp(l, word)) return 1;
-    /* pid 1 of a pid namespace ignores what it has no handler for, and nothing runs yet that could
-     * have one: any signal before start ends the container, reported as killed by that signal */
-    if (sscanf(l, "signal %d", &s) == 1 && s > 0 && s < 65) { *sig = s; kill(pid, SIGKILL); return 0; }
-  }
-}
-
-/* trace_wait: `--supervisor ptrace` — the runtime starts its tracer on the payload's pid and says
- * "traced" on the control fd once PTRACE_SEIZE succeeded; only then may the child install its
- * filter (→ 1). Why wait: the filter answers the audited syscalls with SECCOMP_RET_TRACE, which
- * without a tracer is ENOSYS — the payload's own execve would fail — and a process forked before
- * the seize would never be followed. A failing child (its error pipe readable: → 0), a signal line
- * or the runtime going away (the child is killed: → 0) end the wait. */
-static int trace_wait(pid_t pid, int err_fd, int *sig) {
+/* control_wait: wait on the control fd for the line WORD (→ 1), byte by byte: what follows it is
+ * the proxy loop's to read. A signal line or the runtime going away kill the child (→ 0), and so
+ * does err_fd (-1: none) turning readable, a child that failed a step (→ 0, the error pipe says).
+ * OCI create waits here for `hooked` and `start`; `--supervisor ptrace` for `traced` — the runtime
+ * starts its tracer on the payload's pid and says so once PTRACE_SEIZE succeeded; only then may
+ * the child install its filter. Why wait: the filter answers the audited syscalls with
+ * SECCOMP_RET_TRACE, which without a tracer is ENOSYS — the payload's own execve would fail — and
+ * a process forked before the seize would never be followed. */
+static int control_wait(pid_t pid, int err_fd, int *sig, const char *word) {
   char l[128];
   size_t n = 0;
   for (;;) {
@@ -176,7 +143,9 @@ static int trace_wait(pid_t pid, int err_fd, int *sig) {
     l[n] = '\0';
     n = 0;
     int s;
-    if (!strcmp(l, "traced")) return 1;
+    if (!strcmp(l, word)) return 1;
+    /* pid 1 of a pid namespace ignores what it has no handler for, and nothing runs yet that could
+     * have one: any signal before start ends the container, reported as killed by that signal */
     if (sscanf(l, "signal %d", &s) == 1 && s > 0 && s < 65) { *sig = s; kill(pid, SIGKILL); return 0; }
   }
 }
@@ -282,7 +251,7 @@ int main(void) {
      * prestart hooks and says `hooked`, or sends a signal (a hook failed): the child dies unstarted */
     if (got == 1 && c == 'h') {
       report_json("hooks", NULL);
-      if (!gate_wait(pid, &sig, "hooked")) {
+      if (!control_wait(pid, -1, &sig, "hooked")) {
         int st;
         waitpid(pid, &st, 0);
         report_json("exit", "\"code\":%d,\"signal\":%d", 128 + sig, sig);
@@ -294,7 +263,7 @@ int main(void) {
     /* 'r': set up and waiting; EOF: a step failed, and the error pipe below says which */
     if (got == 1) {
       report_json("created", NULL);
-      if (!gate_wait(pid, &sig, "start")) {
+      if (!control_wait(pid, -1, &sig, "start")) {
         int st;
         waitpid(pid, &st, 0);
         report_json("exit", "\"code\":%d,\"signal\":%d", 128 + sig, sig);
@@ -305,10 +274,10 @@ int main(void) {
     close(gate[0]);
   }
   /* Traced (--supervisor ptrace): release the child to its filter only once the tracer is attached
-   * (trace_wait says why). A failing child goes on to the error pipe below. */
+   * (control_wait says why). A failing child goes on to the error pipe below. */
   if (tgate[1] >= 0) {
     int sig = 0;
-    if (trace_wait(pid, err[0], &sig)) {
+    if (control_wait(pid, err[0], &sig, "traced")) {
       if (write(tgate[1], "t", 1) != 1) { kill(pid, SIGKILL); die_msg("trace", errno, "release the traced child"); }
     } else if (sig) {
       int st;
@@ -318,19 +287,8 @@ int main(void) {
     }
     close(tgate[1]);
   }
-  /* Supervised: the child sends the seccomp listener right after installing the filter; it goes on
-   * to the runtime at once (its execve may already wait for an answer) and the launcher keeps no
-   * copy, so a dead supervisor leaves no listener open. EOF: a step failed (the error pipe says). */
-  if (lsock[0] >= 0) {
-    int lfd = recv_fd(lsock[0]);
-    close(lsock[0]);
-    if (lfd >= 0) {
-      if (send_fd(LISTENER_FD, lfd) < 0) { kill(pid, SIGKILL); die_msg("listener", errno, "hand the seccomp listener to the runtime"); }
-      close(lfd);
-      report_json("listener", NULL);
-    }
-    close(LISTENER_FD);
-  }
+  /* Supervised: the listener goes on to the runtime at once (forward_listener says why) */
+  if (lsock[0] >= 0) forward_listener(lsock[0], pid);
   /* The error pipe closes on a successful execve; a failing step writes its JSON line first. */
   char line[4096];
   int n = read_all(err[0], line, sizeof line - 1);
