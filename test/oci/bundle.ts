@@ -1,5 +1,6 @@
 // test/oci/bundle.ts — OCI bundles for tests: the busybox rootfs + a config.json from `tssandbox spec`, private state/run/data roots, and conmon's reaper (tests)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ export class OciEnv {
   readonly state: string;
   readonly run: string;
   readonly data: string;
+  /** the container ids newId handed out: cleanup deletes them, leftovers looks for them */
+  readonly ids: string[] = [];
   constructor(label: string) {
     this.dir = mkdtempSync(join(tmpdir(), `tss-oci-${label}-`));
     this.state = join(this.dir, 'state');
@@ -63,8 +66,15 @@ export class OciEnv {
     return { created, exited, child };
   }
 
+  /** newId: a fresh container id starting with label, remembered for cleanup */
+  newId(label: string): string {
+    const id = `${label}-${randomBytes(4).toString('hex')}`;
+    this.ids.push(id);
+    return id;
+  }
+
   /** leftovers: what of this env's containers remains on the host (state dirs, id slots, cgroups) */
-  leftovers(ids: readonly string[]): string[] {
+  leftovers(ids: readonly string[] = this.ids): string[] {
     const out: string[] = [];
     for (const d of [this.state, join(this.run, 'idranges')]) if (existsSync(d)) out.push(...readdirSync(d).map((f) => join(d, f)));
     for (const ctrl of safeReaddir('/sys/fs/cgroup')) {
@@ -73,7 +83,7 @@ export class OciEnv {
     return out;
   }
 
-  cleanup(ids: readonly string[]): void {
+  cleanup(ids: readonly string[] = this.ids): void {
     for (const id of ids) this.oci(['delete', '--force', id]);
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,6 +1,5 @@
 // test/oci/config-fields.test.ts — config.json's process.user.umask, process.oomScoreAdj, linux.sysctl and mqueue/cgroup mounts, seen from inside the container; sysctls outside its namespaces refused (tests, root)
 import t from 'tap';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { busyboxMissing } from '../helpers/busybox-rootfs.js';
 import { OciEnv, rootMissing } from './bundle.js';
@@ -9,15 +8,13 @@ const skip = rootMissing() || busyboxMissing();
 if (skip) t.plan(0, skip);
 else {
   const env = new OciEnv('fields');
-  const ids: string[] = [];
-  const newId = (l: string) => { const id = `${l}-${randomBytes(4).toString('hex')}`; ids.push(id); return id; };
-  t.teardown(() => env.cleanup(ids));
+  t.teardown(() => env.cleanup());
   const host = (p: string) => readFileSync(p, 'utf8').trim();
 
   /** runs the bundle to its end; the payload's stdout */
   const runToEnd = async (name: string, edit: (c: Record<string, any>) => void) => {
     const b = await env.bundle(name, edit);
-    const id = newId(name);
+    const id = env.newId(name);
     const out = `${env.dir}/${id}.out`;
     const run = env.create(id, b, out);
     const created = await run.created;
@@ -81,7 +78,7 @@ else {
     ];
     for (const [name, edit, msg] of cases) {
       const b = await env.bundle(name, edit);
-      const id = newId(name);
+      const id = env.newId(name);
       const r = env.oci(['create', '--bundle', b, id]);
       t.equal(r.code, 1, `${name}: refused`);
       t.match(r.stderr, msg, `${name}: one line naming the key and why`);

@@ -1,6 +1,5 @@
 // test/oci/hooks.test.ts — config.json hooks: prestart/createRuntime before the payload with the state on stdin, poststart at start, poststop at delete; args, env, timeout; a failing create hook leaves nothing (tests, root)
 import t from 'tap';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxMissing } from '../helpers/busybox-rootfs.js';
@@ -10,9 +9,7 @@ const skip = rootMissing() || busyboxMissing();
 if (skip) t.plan(0, skip);
 else {
   const env = new OciEnv('hooks');
-  const ids: string[] = [];
-  const newId = (l: string) => { const id = `${l}-${randomBytes(4).toString('hex')}`; ids.push(id); return id; };
-  t.teardown(() => env.cleanup(ids));
+  t.teardown(() => env.cleanup());
   // one script for every stage: $1 names it; what it saw goes to files under $OUT
   const hook = join(env.dir, 'hook.sh');
   writeFileSync(hook, `#!/bin/sh
@@ -32,7 +29,7 @@ exit 0
   const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trim() : '');
 
   t.test('prestart and createRuntime at create, poststart at start, poststop at delete', async (t) => {
-    const id = newId('all');
+    const id = env.newId('all');
     const out = join(env.dir, 'all-out');
     const payloadOut = `${env.dir}/${id}.out`;
     const sd = [`STATEDIR=${join(env.state, id)}`, `PAYLOAD_OUT=${payloadOut}`];
@@ -75,7 +72,7 @@ exit 0
       ['timeout', (out) => ({ createRuntime: [h('createRuntime', out, ['SLEEP=600'], 1)] }), /createRuntime hook .*timed out after 1 s/],
     ];
     for (const [name, hooks, msg] of cases) {
-      const id = newId(name);
+      const id = env.newId(name);
       const out = join(env.dir, `${name}-out`);
       spawnMkdir(out);
       const payloadOut = `${env.dir}/${id}.out`;
@@ -91,7 +88,7 @@ exit 0
   });
 
   t.test('failing poststart and poststop hooks are warnings', async (t) => {
-    const id = newId('warn');
+    const id = env.newId('warn');
     const out = join(env.dir, 'warn-out');
     spawnMkdir(out);
     const b = await env.bundle('warn', (c) => { c.process.args = ['true']; c.hooks = { poststart: [h('poststart', out, ['FAIL=1'])], poststop: [h('poststop', out, ['FAIL=1'])] }; });

@@ -1,6 +1,5 @@
 // test/oci/lifecycle.test.ts — create/start/state/kill/delete on a busybox bundle, state asserted at every step; exit statuses through the pid file; refusals leave nothing (tests, root)
 import t from 'tap';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { busyboxMissing } from '../helpers/busybox-rootfs.js';
 import { OciEnv, rootMissing } from './bundle.js';
@@ -10,9 +9,7 @@ const skip = rootMissing() || busyboxMissing();
 if (skip) t.plan(0, skip);
 else {
   const env = new OciEnv('life');
-  const ids: string[] = [];
-  const newId = (l: string) => { const id = `${l}-${randomBytes(4).toString('hex')}`; ids.push(id); return id; };
-  t.teardown(() => env.cleanup(ids));
+  t.teardown(() => env.cleanup());
 
   const state = (id: string): { code: number; stderr?: string; status?: string; bundle?: string; pid?: number; annotations?: Record<string, string> } => {
     const r = env.oci(['state', id]);
@@ -25,7 +22,7 @@ else {
 
   t.test('create waits, start releases, kill ends it, delete removes everything', async (t) => {
     const b = await env.bundle('loop', (c) => { c.process.args = ['sh', '-c', 'echo started; trap "exit 0" TERM; while true; do busybox sleep 0.1; done']; });
-    const id = newId('loop');
+    const id = env.newId('loop');
     const out = `${env.dir}/${id}.out`;
     const run = env.create(id, b, out);
     t.equal(await run.created, 0, 'create succeeds');
@@ -60,7 +57,7 @@ else {
   t.test('exit statuses reach the reaper of the pid file', async (t) => {
     for (const [args, want] of [[['sh', '-c', 'exit 3'], 3], [['true'], 0]] as const) {
       const b = await env.bundle(`exit${want}`, (c) => { c.process.args = args; });
-      const id = newId(`exit${want}`);
+      const id = env.newId(`exit${want}`);
       const run = env.create(id, b, `${env.dir}/${id}.out`);
       t.equal(await run.created, 0);
       t.equal(env.oci(['start', id]).code, 0);
@@ -70,19 +67,19 @@ else {
     }
     // pid 1 of a pid namespace cannot SIGKILL itself: the signal comes from outside, by `kill`
     const b = await env.bundle('killed', (c) => { c.process.args = ['busybox', 'sleep', '1000']; });
-    const id = newId('killed');
+    const id = env.newId('killed');
     const run = env.create(id, b, `${env.dir}/${id}.out`);
     t.equal(await run.created, 0);
     t.equal(env.oci(['start', id]).code, 0);
     t.equal(env.oci(['kill', id, 'SIGKILL']).code, 0);
     t.equal((await run.exited).status, 137, 'kill SIGKILL → 137');
     t.equal(env.oci(['delete', id]).code, 0);
-    t.same(env.leftovers(ids), []);
+    t.same(env.leftovers(), []);
   });
 
   t.test('a created container deleted before start never runs its payload', async (t) => {
     const b = await env.bundle('never', (c) => { c.process.args = ['sh', '-c', 'echo ran']; });
-    const id = newId('never');
+    const id = env.newId('never');
     const out = `${env.dir}/${id}.out`;
     const run = env.create(id, b, out);
     t.equal(await run.created, 0);
@@ -102,7 +99,7 @@ else {
     ];
     for (const [name, edit, msg, code] of cases) {
       const b = await env.bundle(name, edit);
-      const id = newId(name);
+      const id = env.newId(name);
       const r = env.oci(['create', '--bundle', b, id], ['--log', `${env.dir}/${name}.log`, '--log-format', 'json']);
       t.equal(r.code, code, `${name}: exit ${code}`);
       t.match(r.stderr, msg, `${name}: stderr says why`);
@@ -118,7 +115,7 @@ else {
       c.annotations = { 'org.tssandbox.profile': 'strict' };
       c.process.args = ['sh', '-c', 'grep -E "^(CapEff|Seccomp_filters|NoNewPrivs)" /proc/self/status; touch /x 2>/dev/null && echo wrote || echo rofs'];
     });
-    const id = newId('strict');
+    const id = env.newId('strict');
     const out = `${env.dir}/${id}.out`;
     const run = env.create(id, b, out);
     t.equal(await run.created, 0);

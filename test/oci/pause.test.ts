@@ -1,6 +1,5 @@
 // test/oci/pause.test.ts — pause/resume: the container's cgroup is frozen (the kernel says so), its busy loop makes no progress, state says paused; refusals; kill and delete --force of a paused container (tests, root)
 import t from 'tap';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { busyboxMissing } from '../helpers/busybox-rootfs.js';
@@ -13,9 +12,7 @@ const skip = rootMissing() || busyboxMissing();
 if (skip) t.plan(0, skip);
 else {
   const env = new OciEnv('pause');
-  const ids: string[] = [];
-  const newId = (l: string) => { const id = `${l}-${randomBytes(4).toString('hex')}`; ids.push(id); return id; };
-  t.teardown(() => env.cleanup(ids));
+  t.teardown(() => env.cleanup());
 
   const status = (id: string): string | undefined => {
     const r = env.oci(['state', id]);
@@ -31,7 +28,7 @@ else {
   /** a started container whose pid 1 is a busy shell loop (always runnable unless frozen) */
   const busy = async (label: string) => {
     const b = await env.bundle(label, (c) => { c.process.args = ['sh', '-c', 'while true; do i=$((i+1)); done']; });
-    const id = newId(label);
+    const id = env.newId(label);
     const run = env.create(id, b, `${env.dir}/${id}.out`);
     if (await run.created !== 0) throw new Error(`create ${id} failed`);
     return { id, run };

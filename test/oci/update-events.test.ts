@@ -1,7 +1,6 @@
 // test/oci/update-events.test.ts — events --stats prints runc's stats JSON from the container's cgroup; update changes live limits (flags and -r FILE|-) in the kernel's files; events streams until the container stops; refusals (tests, root)
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,16 +28,14 @@ function kernelLimit(pid: number, what: 'pids' | 'memory'): string {
 if (skip) t.plan(0, skip);
 else {
   const env = new OciEnv('update');
-  const ids: string[] = [];
-  const newId = (l: string) => { const id = `${l}-${randomBytes(4).toString('hex')}`; ids.push(id); return id; };
-  t.teardown(() => env.cleanup(ids));
+  t.teardown(() => env.cleanup());
 
   const started = async (label: string) => {
     const b = await env.bundle(label, (c) => {
       c.process.args = ['sh', '-c', 'trap "exit 0" TERM; while true; do i=$((i+1)); done'];
       c.linux.resources = { ...(c.linux.resources ?? {}), memory: { limit: 64 * MiB }, pids: { limit: 40 } };
     });
-    const id = newId(label);
+    const id = env.newId(label);
     const run = env.create(id, b, `${env.dir}/${id}.out`);
     if (await run.created !== 0) throw new Error(`create ${id} failed`);
     if (env.oci(['start', id]).code !== 0) throw new Error(`start ${id} failed`);
@@ -131,7 +128,7 @@ else {
       c.process.args = ['sh', '-c', 'trap "exit 0" TERM; read go < /tmp/go-fifo 2>/dev/null; busybox dd if=/dev/zero of=/dev/null bs=64M count=1; while true; do busybox sleep 0.1; done'];
       c.linux.resources = { ...(c.linux.resources ?? {}), memory: { limit: 32 * MiB, swap: 32 * MiB } };
     });
-    const id = newId('oom');
+    const id = env.newId('oom');
     spawnSync('mkfifo', [join(b, 'rootfs', 'tmp', 'go-fifo')]);
     const run = env.create(id, b, `${env.dir}/${id}.out`);
     t.equal(await run.created, 0);
@@ -169,6 +166,6 @@ else {
     t.equal((await run.exited).status, 0);
     t.equal(await exited, 0, 'events ends by itself once the container stopped');
     t.equal(env.oci(['delete', id]).code, 0);
-    t.same(env.leftovers(ids), [], 'no state dir, id slot or cgroup of any container here');
+    t.same(env.leftovers(), [], 'no state dir, id slot or cgroup of any container here');
   });
 }
