@@ -23,7 +23,7 @@ import type { SyscallInput } from '../../audit/events.js';
 import type { AuditWriter } from '../../audit/writer.js';
 import type { EmulateRule } from '../../policy/types.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { flagsText } from './loop.js';
+import { flagsText } from './record.js';
 import type { NotifyEntry } from './rules.js';
 import { closeFd, errno as lastErrno, ioctl, readMemory, recvFd, socketPair } from './sys.js';
 

@@ -43,8 +43,6 @@ export interface LoopOptions {
 
 export interface LoopStats { received: number; answered: number; gone: number; denied: number }
 
-/** flagsText lives with the rest of what a line holds (record.ts, shared with the ptrace loop) */
-export { flagsText } from './record.js';
 
 /** NotifyLoop owns the listener fd until stop(); run() resolves when every target is gone. */
 export class NotifyLoop {
