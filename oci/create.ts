@@ -21,6 +21,8 @@ import { overlayParts } from './rootfs.js';
 import { cgroupMounts } from './cgroup-mounts.js';
 import { runStage } from './hooks.js';
 import { compileBundleSeccomp, resolvePolicy } from './policy.js';
+import { prepareOciSupervision } from './audit.js';
+import { anchorPathFor } from '../audit/anchor.js';
 import { checkId, containerDir, OCI_VERSION, recordFile, writeRecord } from './state.js';
 
 export const OCI_CGROUP_PARENT = 'tssandbox-oci';
@@ -131,10 +133,15 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
       chownSync(join(stage, 'rw', 'upper'), rootUid, rootGid);
       o.note(`root ${rootPath} is an overlay: its layers are shown idmapped under a per-container upper (writes are not seen by the caller)`);
     }
-    const [node, ...tighter] = policy.filters;
-    const planned = planLaunch(layers ? withLayers(layers) : spec, { stateDir: stage, rwDir: join(stage, 'rw'), idBase: rootUid, idCount: 65536, cgroupProcs: cg.procsFiles, seccomp: tighter.length ? tighter[tighter.length - 1]! : node ?? null,
+    // a supervised profile (notify rules): its rewritten filter goes last, the one the launcher
+    // installs with NEW_LISTENER; the session file goes into the container's dir for the supervisor
+    const supervision = await prepareOciSupervision(policy, o.stateRoot, id, dir);
+    // a failed create leaves no log behind, but never removes the log of an earlier container of that id
+    if (supervision && !existsSync(supervision.log)) cleanup.push(() => { for (const f of [supervision.log, anchorPathFor(supervision.log)]) rmSync(f, { force: true }); });
+    const filters = supervision ? [...supervision.others, supervision.bytes] : policy.filters;
+    const planned = planLaunch(layers ? withLayers(layers) : spec, { stateDir: stage, rwDir: join(stage, 'rw'), idBase: rootUid, idCount: 65536, cgroupProcs: cg.procsFiles, seccomp: filters[filters.length - 1] ?? null,
       ...(spec.mounts.some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? { cgroupMounts: cgroupMounts(cg.procsFiles) } : {}) });
-    const before = [...(bundleFilter ? [bundleFilter] : []), ...(tighter.length && node ? [node] : [])];
+    const before = [...(bundleFilter ? [bundleFilter] : []), ...filters.slice(0, -1)];
     // a file bind's parent may be missing from the image (podman's /run/.containerenv)
     const setup = planned.setup.flatMap((op) => (op.op === 'mkfile' && posix.dirname(op.path) !== '/' ? [{ op: 'mkdir' as const, path: posix.dirname(op.path) }, op] : [op]));
     const plan: LaunchPlan = {

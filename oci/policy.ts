@@ -43,6 +43,8 @@ export interface NodePolicy {
   readonly profiles: readonly Profile[];
   /** filters, in the order the launcher installs them (node profile, then the annotation's) */
   readonly filters: readonly Buffer[];
+  /** the run cache's digest of each profile's own filter, aligned with `profiles` (the supervised filter is keyed by it) */
+  readonly digests: readonly (string | undefined)[];
 }
 
 /** resolvePolicy: the node's profile, plus the one the annotation asks for when the node allows it */
@@ -56,17 +58,19 @@ export async function resolvePolicy(annotations: Readonly<Record<string, string>
   const names = [node.profile, ...(asked && asked !== node.profile ? [asked] : [])];
   const profiles: Profile[] = [];
   const filters: Buffer[] = [];
+  const digests: (string | undefined)[] = [];
   for (const n of names) {
     try {
       const p = await loadRunPolicy(n, join(dataRoot(), 'cache', 'profiles'));
       profiles.push(p.profile);
       if (p.filter) filters.push(p.filter.bytes);
+      digests.push(p.filter?.digest);
     } catch (e) {
       if (e instanceof SandboxError) throw e;
       fail('TSS_EPROFILE', 'create', n, (e as Error).message, e);
     }
   }
-  return { profiles, filters };
+  return { profiles, filters, digests };
 }
 
 /** compileBundleSeccomp: linux.seccomp of config.json, by OUR compiler (every action, operator and flag it knows) */

@@ -6,7 +6,7 @@
 // socket, keeps state.json right at every step, and at the end cleans up and EXITS WITH THE
 // CONTAINER'S STATUS: conmon and the containerd shim reap this pid to learn it (gVisor's runsc
 // model). If it dies, the launcher dies by PDEATHSIG and takes the container with it.
-import { closeSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { SandboxError } from '../common/errors.js';
@@ -34,6 +34,13 @@ async function cleanup(h: OciHandoff): Promise<void> {
   if (h.slotFile) rmSync(h.slotFile, { force: true });
 }
 
+async function oomKilled(h: OciHandoff): Promise<boolean> {
+  try {
+    const { createCgroupManager } = await import('../sandbox/cgroups/index.js');
+    return createCgroupManager().attach(h.id, h.cgroupParent)?.oomKilled() ?? false;
+  } catch { return false; }
+}
+
 export interface OciControlRequest { op: 'status' | 'start' | 'signal' | 'pause' | 'resume'; sig?: number }
 export interface OciControlReply { ok: boolean; status?: string; error?: string; exitCode?: number; warnings?: string[] }
 
@@ -48,8 +55,16 @@ async function main(dir: string): Promise<number> {
   // hooks get the runtime-spec state with the CONTAINER's pid (its namespaces are what they enter), not ours
   const hookState = (status: string, pid?: number) => ({ ociVersion: rec.ociVersion, id: h.id, status, ...(pid ? { pid } : {}), bundle: rec.bundle, annotations: rec.annotations });
   let poststart: Promise<string[]> | undefined;
+  // supervised (create wrote notify.json, oci/audit.ts): this process answers the listener and
+  // writes the audit log, with run's session code. The log is opened before the launch, so the
+  // payload cannot make a notified call before there is somewhere to record it; a log that cannot
+  // be opened fails the create (closed)
+  const notify = existsSync(join(dir, 'notify.json')) ? await import('../sandbox/notify/index.js') : undefined;
+  const killer = { now: () => {} };
+  const audit = notify?.openSessionFromState(dir, dir, () => killer.now()) ?? undefined;
   try {
     handle = launch(h.plan, h.what, {
+      ...(audit ? audit.hooks() : {}),
       onPid: (pid) => set({ payloadPid: pid }),
       onHooks: async (pid) => {
         const failed = await runStage(h.hooks, 'prestart', hookState('creating', pid), true);
@@ -59,12 +74,16 @@ async function main(dir: string): Promise<number> {
       onCreated: () => { set({ status: 'created', pid: process.pid }); report({ event: 'created' }); },
       onStarted: () => {
         set({ status: 'running' });
+        audit?.started(rec.payloadPid);
         // poststart hooks run before `start` returns; their failures are warnings start logs
         poststart = runStage(h.hooks, 'poststart', hookState('running', rec.payloadPid), false);
         void poststart.then((warnings) => { for (const w of startWaiters.splice(0)) w({ ok: true, status: 'running', ...(warnings.length ? { warnings } : {}) }); });
       },
     }, [4, 5, 6]);
+    const launched = handle;
+    killer.now = () => launched.signal(9);
   } catch (e) {
+    audit?.close(); // closed (anchor written) before create hears of the failure and removes the log
     report({ event: 'error', message: (e as Error).message, exitCode: e instanceof SandboxError ? e.exitCode : 125 });
     return 125;
   }
@@ -114,16 +133,20 @@ async function main(dir: string): Promise<number> {
   // a polite shutdown of the host stops the container; the exit status still comes from it
   for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, () => handle.signal(15));
   let code: number;
+  let signal: number | undefined;
   try {
-    code = (await handle.done).code;
+    const res = await handle.done;
+    code = res.code;
+    signal = res.signal;
   } catch (e) {
     const err = e as SandboxError;
     code = err instanceof SandboxError ? err.exitCode : 125;
-    if (!reported) { report({ event: 'error', message: err.message, exitCode: code }); server.close(); return 125; }
+    if (!reported) { audit?.close(); report({ event: 'error', message: err.message, exitCode: code }); server.close(); return 125; }
     for (const w of startWaiters.splice(0)) w({ ok: false, error: err.message, exitCode: code });
   }
   if (poststart) await poststart; // a payload that exited at once was still started: start says so
   for (const w of startWaiters.splice(0)) w({ ok: false, error: `the container exited (${code}) before it started`, exitCode: code });
+  if (audit) await audit.exited(code, signal, await oomKilled(h));
   set({ status: 'stopped', exitCode: code });
   await cleanup(h);
   server.close();

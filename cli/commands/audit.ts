@@ -1,7 +1,9 @@
 // cli/commands/audit.ts — `tssandbox audit summary|show|follow|verify [ID|FILE]`: review and check audit logs (CLI process)
 //
 // A target is a log file, or a container (id, name or unique id prefix) whose log is
-// ROOT/containers/<id>/audit.ndjson (or where `run --audit-log` put it) with its anchor beside it; no target means the most recently
+// ROOT/containers/<id>/audit.ndjson (or where `run --audit-log` put it) with its anchor beside it,
+// or an OCI container's STATE_ROOT/.audit/<id>.ndjson (oci/audit.ts; STATE_ROOT is --root as runc's
+// callers pass it, else the default OCI state root); no target means the most recently
 // created container that has a log. `verify` exits 1 on tampering, 0 when intact, 2 when it cannot
 // read what it was asked to check.
 import { Command, Option } from 'commander';
@@ -9,6 +11,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SandboxError, fail } from '../../common/errors.js';
+import { ociAuditIds, ociAuditLog } from '../../oci/audit.js';
+import { defaultStateRoot } from '../../oci/state.js';
 import {
   AuditError, anchorPathFor, follow, keyModeProblem, matches, parseLine, parseSince, readAnchor, readEvents, readKey,
   renderRows, renderSummary, row, summarize, verify, type Anchor, type EventFilter,
@@ -35,6 +39,15 @@ function resolveTarget(program: Command, ref: string | undefined, action: string
     try { cfg = JSON.parse(readFileSync(join(dir, id, 'config.json'), 'utf8')); } catch { /* a container without a record: id only */ }
     const log = typeof cfg.audit?.log === 'string' ? cfg.audit.log : undefined;
     all.push({ id, ...(cfg.name ? { name: cfg.name } : {}), created: cfg.created ?? '', ...(log ? { log } : {}) });
+  }
+  // OCI containers (`create` with a supervised profile): their logs outlive `delete`
+  const stateRoot = (program.opts().root as string | undefined) ?? defaultStateRoot();
+  for (const id of ociAuditIds(stateRoot)) {
+    if (all.some((c) => c.id === id)) continue;
+    const log = ociAuditLog(stateRoot, id);
+    let created = '';
+    try { created = statSync(log).birthtime.toISOString(); } catch { /* listed, then removed: existsSync below skips it */ }
+    all.push({ id, created, log });
   }
   const logOf = new Map(all.map((c) => [c.id, c.log ?? join(dir, c.id, 'audit.ndjson')]));
   const at = (id: string): Target => { const log = logOf.get(id)!; return { log, anchor: anchorPathFor(log), id }; };

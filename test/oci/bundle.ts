@@ -76,7 +76,8 @@ export class OciEnv {
   /** leftovers: what of this env's containers remains on the host (state dirs, id slots, cgroups) */
   leftovers(ids: readonly string[] = this.ids): string[] {
     const out: string[] = [];
-    for (const d of [this.state, join(this.run, 'idranges')]) if (existsSync(d)) out.push(...readdirSync(d).map((f) => join(d, f)));
+    // STATE/.audit holds the audit logs of supervised containers, which delete keeps (oci/audit.ts)
+    for (const d of [this.state, join(this.run, 'idranges')]) if (existsSync(d)) out.push(...readdirSync(d).filter((f) => f !== '.audit').map((f) => join(d, f)));
     for (const ctrl of safeReaddir('/sys/fs/cgroup')) {
       for (const id of ids) { const p = join('/sys/fs/cgroup', ctrl, 'tssandbox-oci', id); if (existsSync(p)) out.push(p); }
     }

@@ -1,0 +1,61 @@
+// oci/audit.ts — the audit log of an OCI container: where it lives, and the supervised filter of its profile (OCI front end, CLI process)
+//
+// When the effective profile of an OCI container has notify rules (strict, lab, learn), its filter
+// is the notify-rewritten one of `run` (sandbox/notify/), the session file goes into the container's
+// state dir, and the OCI supervisor (oci/supervisor-main.ts) answers the listener with the same
+// AuditSession/NotifyLoop as `run`'s. The log is STATE_ROOT/.audit/<id>.ndjson with its anchor
+// beside it: outside the container's dir, so `delete` keeps it (a pod is deleted as soon as it
+// exits; its log is what is reviewed afterwards). Container ids start with [A-Za-z0-9], so `.audit`
+// is never a container's dir.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Profile } from '../policy/types.js';
+import { dataRoot } from '../sandbox/paths.js';
+import type { NodePolicy } from './policy.js';
+
+export const AUDIT_DIR = '.audit';
+
+/** ociAuditLog: the audit log of container `id` under an OCI state root */
+export function ociAuditLog(stateRoot: string, id: string): string { return join(stateRoot, AUDIT_DIR, `${id}.ndjson`); }
+
+/** ociAuditIds: the containers of a state root that have an audit log (kept after delete) */
+export function ociAuditIds(stateRoot: string): string[] {
+  const d = join(stateRoot, AUDIT_DIR);
+  if (!existsSync(d)) return [];
+  return readdirSync(d).filter((f) => f.endsWith('.ndjson')).map((f) => f.slice(0, -'.ndjson'.length));
+}
+
+export interface OciSupervision {
+  /** the supervised filter: installed last, with NEW_LISTENER (one listener per filter chain) */
+  readonly bytes: Buffer;
+  /** the node policy's filters without the supervised profile's plain one, in install order */
+  readonly others: readonly Buffer[];
+  readonly profile: Profile;
+  readonly log: string;
+}
+
+/**
+ * prepareOciSupervision: the last profile of the node policy that wants a notify supervisor gets its
+ * supervised filter (its plain filter is dropped: the rewritten one is the same policy with the
+ * audited calls routed to the supervisor); the session file goes into `dir`. Undefined when no
+ * profile is supervised (or TSSANDBOX_SUPERVISOR=off). The filters stay stacked, so their order
+ * changes no decision: the kernel takes the strictest answer of all of them.
+ */
+export async function prepareOciSupervision(policy: NodePolicy, stateRoot: string, id: string, dir: string): Promise<OciSupervision | undefined> {
+  const notify = await import('../sandbox/notify/index.js');
+  let at = -1;
+  policy.profiles.forEach((p, i) => { if (notify.supervised(p, policy.digests[i])) at = i; });
+  if (at < 0) {
+    // an emulate rule unsupervised would be an open allowed: prepareSupervision refuses it by name
+    for (const [i, p] of policy.profiles.entries()) await notify.prepareSupervision(p, policy.digests[i], dataRoot(), { id }, dir);
+    return undefined;
+  }
+  const profile = policy.profiles[at]!;
+  const log = ociAuditLog(stateRoot, id);
+  mkdirSync(join(stateRoot, AUDIT_DIR), { recursive: true, mode: 0o700 });
+  const s = await notify.prepareSupervision(profile, policy.digests[at], dataRoot(), { id, name: id }, dir, 'auto', { logPath: log });
+  if (!s) return undefined;
+  // policy.filters holds only the profiles that have one: the supervised profile's is the at-th of those
+  const fi = policy.digests.slice(0, at).filter((d) => d !== undefined).length;
+  return { bytes: s.bytes, others: policy.filters.filter((_, i) => i !== fi), profile, log };
+}
