@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { errnoReason, fail } from '../common/errors.js';
+import { quoteWideArgValues } from '../policy/oci-json.js';
 import type { OciMount, OciSpec } from '../sandbox/oci-spec.js';
 import { checkHooks, type OciHooks } from './hooks.js';
 import { checkSysctls } from './sysctl.js';
@@ -60,7 +61,9 @@ export function readConfig(bundle: string): OciConfig {
   let text: string;
   try { text = readFileSync(file, 'utf8'); } catch (e) { fail('TSS_EUSAGE', 'create', file, errnoReason(e)); }
   let raw: unknown;
-  try { raw = JSON.parse(text); } catch (e) { fail('TSS_EUSAGE', 'create', file, `not JSON (${(e as Error).message})`); }
+  // linux.seccomp's argument values go up to 2^64: quoted before JSON.parse rounds them to a
+  // double (0xffffffffffffffff would become 2^64 + 384, then compare as 384 in our filter)
+  try { raw = JSON.parse(quoteWideArgValues(text)); } catch (e) { fail('TSS_EUSAGE', 'create', file, `not JSON (${(e as Error).message})`); }
   const r = ConfigSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0]!;

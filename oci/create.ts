@@ -20,7 +20,7 @@ import { writePidFile } from './pidfile.js';
 import { overlayParts } from './rootfs.js';
 import { cgroupMounts } from './cgroup-mounts.js';
 import { runStage } from './hooks.js';
-import { compileBundleSeccomp, resolvePolicy } from './policy.js';
+import { boundCaps, compileBundleSeccomp, resolvePolicy } from './policy.js';
 import { prepareOciSupervision } from './audit.js';
 import { anchorPathFor } from '../audit/anchor.js';
 import { checkId, containerDir, OCI_VERSION, recordFile, writeRecord } from './state.js';
@@ -60,8 +60,7 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
   const annotations = Object.fromEntries(Object.entries(config.annotations ?? {}).filter(([k]) => !k.startsWith('io.tssandbox.')));
   const policy = await resolvePolicy(annotations);
   // capabilities: what the bundle asks for, bounded by every applied profile
-  const allowed = (c: string) => policy.profiles.every((p) => [...p.capabilities, ...p.loosen.capAdd].some((x) => x.replace(/^CAP_/, '') === c.replace(/^CAP_/, '')));
-  const caps = base.process.capabilities.bounding.filter(allowed);
+  const caps = boundCaps(policy.profiles, base.process.capabilities.bounding);
   const bundleFilter = await compileBundleSeccomp(config.linux?.seccomp, caps);
   const strictest = policy.profiles[policy.profiles.length - 1]!;
   // the network: no namespace in the bundle is the host's; a joined one is the pod's managed network

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoReason, fail, SandboxError } from '../common/errors.js';
 import type { Profile } from '../policy/types.js';
+import type { SeccompPolicy } from '../policy/seccomp/types.js';
 import { dataRoot } from '../sandbox/paths.js';
 
 export const ANN_PROFILE = 'org.tssandbox.profile';
@@ -73,13 +74,30 @@ export async function resolvePolicy(annotations: Readonly<Record<string, string>
   return { profiles, filters, digests };
 }
 
-/** compileBundleSeccomp: linux.seccomp of config.json, by OUR compiler (every action, operator and flag it knows) */
-export async function compileBundleSeccomp(seccomp: unknown, caps: readonly string[]): Promise<Buffer | null> {
+/** boundCaps: the capabilities a bundle asks for, bounded by every applied profile (what create grants, and what the bundle's filter is resolved for) */
+export function boundCaps(profiles: readonly Profile[], asked: readonly string[]): string[] {
+  const bare = (c: string) => c.replace(/^CAP_/, '');
+  return asked.filter((c) => profiles.every((p) => [...p.capabilities, ...p.loosen.capAdd].some((x) => bare(x) === bare(c))));
+}
+
+/**
+ * bundleSeccompPolicy: linux.seccomp of config.json as our policy — Docker/OCI semantics resolved
+ * for the container's capabilities (includes/excludes) and this host's architecture family. The
+ * one conversion OCI mode uses; test/policy/seccomp-kernel-podman.test.ts checks it in the kernel.
+ */
+export async function bundleSeccompPolicy(seccomp: unknown, caps: readonly string[]): Promise<SeccompPolicy | null> {
   if (!seccomp) return null;
   const s = seccomp as { listenerPath?: string };
   if (s.listenerPath) fail('TSS_EREFUSED', 'create', 'linux.seccomp.listenerPath', 'the filter chain has one listener and tssandbox\'s supervisor owns it; forwarding to an external agent is not supported yet');
-  const { importOciSeccomp, parseOciJson, loadProfileText, compileSeccomp } = await import('../policy/index.js');
+  const { importOciSeccomp, parseOciJson, loadProfileText } = await import('../policy/index.js');
   const r = importOciSeccomp(parseOciJson(JSON.stringify(seccomp), 'config.json linux.seccomp'), { caps: caps.map((c) => c.replace(/^CAP_/, '')), source: 'config.json' });
-  const policy = loadProfileText(r.yaml, 'config.json linux.seccomp', '/').seccomp;
-  return policy ? compileSeccomp(policy, undefined, { cacheDir: join(dataRoot(), 'cache', 'seccomp') }).bytes : null;
+  return loadProfileText(r.yaml, 'config.json linux.seccomp', '/').seccomp ?? null;
+}
+
+/** compileBundleSeccomp: linux.seccomp of config.json, by OUR compiler (every action, operator and flag it knows) */
+export async function compileBundleSeccomp(seccomp: unknown, caps: readonly string[]): Promise<Buffer | null> {
+  const policy = await bundleSeccompPolicy(seccomp, caps);
+  if (!policy) return null;
+  const { compileSeccomp } = await import('../policy/index.js');
+  return compileSeccomp(policy, undefined, { cacheDir: join(dataRoot(), 'cache', 'seccomp') }).bytes;
 }

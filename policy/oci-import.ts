@@ -16,6 +16,7 @@
 import { argTypes, capabilityName, errnoName, isKnownSyscall, type Arch } from '../abi/index.js';
 import { z } from 'zod';
 import { fail } from '../common/errors.js';
+import { quoteWideArgValues } from './oci-json.js';
 
 /** Docker's 14 default capabilities (moby oci/caps/defaults.go). */
 export const DOCKER_DEFAULT_CAPS: readonly string[] = [
@@ -79,8 +80,7 @@ const OCI_SECCOMP = z.object({
 
 /** parseOciJson parses Docker/OCI seccomp JSON keeping 64-bit argument values exact. */
 export function parseOciJson(text: string, source = 'seccomp.json'): OciSeccomp {
-  // JSON numbers lose precision above 2^53; argument values up to 2^64 are common (masks, -1).
-  const safe = text.replace(/("value(?:Two)?"\s*:\s*)(\d{16,})/g, '$1"$2"');
+  const safe = quoteWideArgValues(text);
   let j: unknown;
   try { j = JSON.parse(safe); } catch (e) { fail('TSS_EPROFILE', 'import seccomp profile', source, `invalid JSON: ${(e as Error).message}`); }
   // the shape is checked before anything walks it: a bundle's config.json is the caller's input

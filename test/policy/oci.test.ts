@@ -9,36 +9,15 @@ import { loadProfileText } from '../../policy/load.js';
 import { DOCKER_DEFAULT_CAPS, importOciSeccomp, parseOciJson, type OciSeccomp } from '../../policy/oci-import.js';
 import { exportOciSeccomp, ociJson } from '../../policy/oci-export.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { ociDecides } from './oci-oracle.js';
 
 // A copy of ../shared/data/docker-default-seccomp.json (moby profiles/seccomp/default.json).
 const FIXTURE = join(REPO_ROOT, 'test/fixtures/seccomp/docker-default-seccomp.json');
 const docker = parseOciJson(readFileSync(FIXTURE, 'utf8'), 'docker-default-seccomp.json');
 const imported = loadProfileText(importOciSeccomp(docker).yaml, 'docker-default.yaml').seccomp!;
 
-/**
- * dockerDecides: an independent reading of Docker's semantics (moby + runc + libseccomp) for the
- * default capabilities on an amd64 host: entries filtered by caps/arches, every comparison of an
- * entry on all 64 bits, any matching entry decides, else the default action.
- */
-function dockerDecides(o: OciSeccomp, name: string, args: readonly bigint[]): string {
-  const caps = new Set(DOCKER_DEFAULT_CAPS);
-  for (const s of o.syscalls ?? []) {
-    if (!(s.names ?? []).includes(name)) continue;
-    if ((s.excludes?.caps ?? []).some((c) => caps.has(c)) || (s.includes?.caps ?? []).some((c) => !caps.has(c))) continue;
-    if ((s.includes?.arches?.length && !s.includes.arches.includes('amd64')) || s.excludes?.arches?.includes('amd64')) continue;
-    const ok = (s.args ?? []).every((a) => {
-      const x = args[a.index] ?? 0n; const v = BigInt(a.value);
-      switch (a.op) {
-        case 'SCMP_CMP_EQ': return x === v; case 'SCMP_CMP_NE': return x !== v; case 'SCMP_CMP_LT': return x < v;
-        case 'SCMP_CMP_LE': return x <= v; case 'SCMP_CMP_GT': return x > v; case 'SCMP_CMP_GE': return x >= v;
-        case 'SCMP_CMP_MASKED_EQ': return (x & v) === BigInt(a.valueTwo ?? 0);
-        default: throw new Error(a.op);
-      }
-    });
-    if (ok) return s.action === 'SCMP_ACT_ALLOW' ? 'allow' : s.action === 'SCMP_ACT_ERRNO' ? `errno(${s.errnoRet === 38 ? 'ENOSYS' : 'EPERM'})` : s.action;
-  }
-  return 'errno(EPERM)';
-}
+/** dockerDecides: Docker's semantics (./oci-oracle.ts) for its default capabilities on an amd64 host */
+const dockerDecides = (o: OciSeccomp, name: string, args: readonly bigint[]): string => ociDecides(o, DOCKER_DEFAULT_CAPS, name, args);
 
 t.test("importing Docker's default agrees with Docker for its 14 capabilities, except exactly the documented deltas", async (t) => {
   const extra = [0x100000028n, 0x100000000n, 0x1ffffffffn, 0xffffffff00000002n, 0x100000011n];

@@ -1,77 +1,27 @@
 // test/policy/seccomp-kernel.test.ts — the kernel differential: compiled filters installed for real agree with the interpreter (tests, forks a throwaway process)
 //
 // Every action of the policy under test is replaced by a distinct ERRNO, so the kernel answers
-// each call with a number that names the decision and no syscall ever runs.
+// each call with a number that names the decision and no syscall ever runs (./kernel-diff.ts).
 import t from 'tap';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUDIT_ARCH, syscallNumber, type Arch } from '../../abi/index.js';
-import { actionKey } from '../../policy/seccomp/actions.js';
+import { syscallNumber } from '../../abi/index.js';
 import { compileUncached } from '../../policy/seccomp/compile.js';
-import { run } from '../../policy/seccomp/interpret.js';
-import type { Action, SeccompPolicy } from '../../policy/seccomp/types.js';
+import type { SeccompPolicy } from '../../policy/seccomp/types.js';
 import { loadProfile } from '../../policy/index.js';
-import { BUILD, REPO_ROOT } from '../helpers/paths.js';
+import { buildHelper, errnoVariant, HELPER, interp, KernelDiff, type Case } from './kernel-diff.js';
 import { randomInput, randomPolicy, rng } from './random-policy.js';
 
-const HELPER = join(BUILD, 'seccomp-diff');
 if (process.arch !== 'x64') t.plan(0, 'the kernel differential drives x86_64 syscalls (int 0x80, x32)');
 else {
-  const made = spawnSync('make', ['-s', '-C', join(REPO_ROOT, 'native/seccomp-diff'), `BUILD=${BUILD}`], { encoding: 'utf8' });
-  if (made.status !== 0 || !existsSync(HELPER)) t.fail(`make seccomp-diff: ${made.stderr}`);
+  const err = buildHelper();
+  if (err) t.fail(err);
 }
-
-/** errnoVariant maps each distinct action (and ENOSYS, the foreign action) to its own errno. */
-function errnoVariant(p: SeccompPolicy): SeccompPolicy {
-  const map = new Map<string, number>();
-  const to = (a: Action): Action => {
-    const k = actionKey(a);
-    if (!map.has(k)) map.set(k, 100 + map.size);
-    return { kind: 'errno', errno: map.get(k)! };
-  };
-  return { ...p, defaultAction: to(p.defaultAction), foreignAction: to(p.foreignAction), rules: p.rules.map((r) => ({ ...r, action: to(r.action) })) };
-}
-
-const tmp = mkdtempSync(join(tmpdir(), 'tss-seccomp-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
-
-interface Case { abi: Arch; nr: number; args: bigint[] }
-function kernel(p: SeccompPolicy, cases: Case[]): string[] {
-  const bpf = join(tmp, 'f.bpf');
-  writeFileSync(bpf, compileUncached(p, 'x86_64').bytes);
-  const input = cases.map((c) => `${c.abi === 'i386' ? 32 : 64} ${c.nr} ${c.args.map(String).join(' ')}`).join('\n') + '\n';
-  return execFileSync(HELPER, ['cases', bpf], { input, encoding: 'utf8', maxBuffer: 64 << 20 }).trim().split('\n');
-}
-function interp(p: SeccompPolicy, c: Case): string {
-  const args = c.abi === 'i386' ? c.args.map((a) => a & 0xffffffffn) : c.args;
-  const v = run(compileUncached(p, 'x86_64').insns, { nr: c.nr, arch: c.abi === 'i386' ? AUDIT_ARCH.i386 : AUDIT_ARCH.x86_64, args }).value;
-  return String(v & 0xffff);
-}
-
-/**
- * unfiltered finds x86_64 numbers this kernel answers before seccomp sees them: this VM's kernel
- * (6.18-fc) intercepts 335 and 336 for its own use. An all-ERRNO(101) filter must answer every
- * number; those it does not are left out of the random differential (and reported).
- */
-function unfiltered(): Set<number> {
-  const bpf = join(tmp, 'all101.bpf');
-  const b = Buffer.alloc(8); b.writeUInt16LE(0x06, 0); b.writeUInt32LE(0x50065, 4);
-  writeFileSync(bpf, b);
-  const out = new Set<number>();
-  let start = 0;
-  while (start < 1024) {
-    const nrs = Array.from({ length: 1024 - start }, (_, i) => start + i);
-    const got = execFileSync(HELPER, ['cases', bpf], { input: nrs.map((n) => `64 ${n} 0 0 0 0 0 0`).join('\n') + '\n', encoding: 'utf8' }).trim().split('\n');
-    const dead = got.indexOf('notrun');
-    got.slice(0, dead < 0 ? got.length : dead).forEach((g, i) => { if (g !== '101') out.add(start + i); });
-    if (dead < 0) break;
-    out.add(start + dead);
-    start += dead + 1;
-  }
-  return out;
-}
+const kd = new KernelDiff();
+t.teardown(() => kd.close());
+const kernel = (p: SeccompPolicy, cases: Case[]): string[] => kd.kernel(p, cases);
+const unfiltered = (): Set<number> => kd.unfiltered();
 
 if (process.arch === 'x64') {
   t.test('random policies: the kernel returns what the interpreter computes (seed 7)', async (t) => {
@@ -81,7 +31,7 @@ if (process.arch === 'x64') {
     const r = rng(7);
     let total = 0; let bad = 0;
     for (let i = 0; i < 60; i++) {
-      const p = errnoVariant(randomPolicy(r));
+      const p = errnoVariant(randomPolicy(r)).policy;
       const cases: Case[] = [];
       for (let j = 0; j < 150; j++) {
         const d = randomInput(r, p);
@@ -100,7 +50,7 @@ if (process.arch === 'x64') {
   });
 
   t.test('strict in the kernel: socket(0x1_0000_0028) and TIOCSTI with high bits are stopped; int 0x80 and x32 are stopped', async (t) => {
-    const strict = errnoVariant(loadProfile('strict').seccomp as SeccompPolicy);
+    const strict = errnoVariant(loadProfile('strict').seccomp as SeccompPolicy).policy;
     const cases: Case[] = [
       { abi: 'x86_64', nr: syscallNumber('x86_64', 'socket')!, args: [0x100000028n, 1n, 0n, 0n, 0n, 0n] },
       { abi: 'x86_64', nr: syscallNumber('x86_64', 'ioctl')!, args: [0n, 0x100005412n, 0n, 0n, 0n, 0n] },
@@ -118,7 +68,7 @@ if (process.arch === 'x64') {
   });
 
   t.test('the kernel accepts strict and the launcher can still write its sync byte and execve', async (t) => {
-    const bpf = join(tmp, 'strict.bpf');
+    const bpf = join(kd.dir, 'strict.bpf');
     writeFileSync(bpf, compileUncached(loadProfile('strict').seccomp as SeccompPolicy, 'x86_64').bytes);
     const r = spawnSync(HELPER, ['exec', bpf, '/bin/sh', '-c', 'echo ran; unshare -U true 2>/dev/null; echo unshare=$?'], { encoding: 'utf8' });
     t.equal(r.status, 0, r.stderr);
