@@ -42,7 +42,12 @@ else {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const ociLeft = () => { const d = join(dir, 'tsrun', 'oci'); return existsSync(d) ? readdirSync(d) : []; };
+  // .audit: the audit logs of supervised (strict) containers, which delete keeps (oci/audit.ts)
+  const ociLeft = () => { const d = join(dir, 'tsrun', 'oci'); return existsSync(d) ? readdirSync(d).filter((f) => f !== '.audit') : []; };
+  const tss = (args: string[]) => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, TSSANDBOX_RUN_ROOT: join(dir, 'tsrun'), TSSANDBOX_ROOT: join(dir, 'tsdata') }, encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status ?? 137, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  };
 
   t.before(async () => {
     const tar = await busyboxRootfs();
@@ -99,6 +104,14 @@ else {
     t.match(s.stdout, /CapEff:\s+0000000000000000/);
     t.match(s.stdout, /Seccomp_filters:\s+3/, 'podman\'s profile (by our compiler), the node\'s default and strict');
     t.match(s.stdout, /rofs/);
+    // strict is supervised: the container podman ran has an audit log, found by id in the default OCI state root
+    const logs = readdirSync(join(dir, 'tsrun', 'oci', '.audit')).filter((f) => f.endsWith('.ndjson'));
+    t.equal(logs.length, 1, 'one audit log, kept after --rm');
+    const cid = logs[0]!.slice(0, -'.ndjson'.length);
+    const show = tss(['audit', 'show', '--event', 'syscall', '--syscall', 'execve', cid]);
+    t.equal(show.code, 0, show.stderr);
+    t.match(show.stdout, /execve.*grep -E/, 'audit show lists the payload\'s execve with its argv');
+    t.equal(tss(['audit', 'verify', cid]).code, 0, 'audit verify passes');
     const d = pod(['run', '--rm', '--network', 'none', IMG, 'sh', '-c', 'grep -E "^Seccomp_filters" /proc/self/status']);
     t.match(d.stdout, /Seccomp_filters:\s+2/, 'without it: podman\'s profile and the node\'s default');
     const u = pod(['run', '--rm', '--network', 'none', '--annotation', 'org.tssandbox.profile=unconfined', IMG, 'true']);
