@@ -1,6 +1,9 @@
 // test/oci/lifecycle.test.ts — create/start/state/kill/delete on a busybox bundle, state asserted at every step; exit statuses through the pid file; refusals leave nothing (tests, root)
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
+import { AUDIT_ARCH, syscallNumber } from '../../abi/index.js';
+import { DEFAULT_NODE_CONFIG } from '../../oci/policy.js';
+import { evaluate, formatAction, loadProfile } from '../../policy/index.js';
 import { busyboxMissing } from '../helpers/busybox-rootfs.js';
 import { OciEnv, rootMissing } from './bundle.js';
 import { StateSchema } from './runtime-spec-schemas.js';
@@ -113,7 +116,9 @@ else {
   t.test('strict by annotation: no capabilities, read-only root, the node profile\'s filter plus strict\'s', async (t) => {
     const b = await env.bundle('strict', (c) => {
       c.annotations = { 'org.tssandbox.profile': 'strict' };
-      c.process.args = ['sh', '-c', 'grep -E "^(CapEff|Seccomp_filters|NoNewPrivs)" /proc/self/status; touch /x 2>/dev/null && echo wrote || echo rofs'];
+      // arping's first call is socket(AF_PACKET): the kernel has the family and the node's default
+      // filter allows it, so "not supported" can only be strict's filter answering EAFNOSUPPORT
+      c.process.args = ['sh', '-c', 'grep -E "^(CapEff|Seccomp_filters|NoNewPrivs)" /proc/self/status; touch /x 2>/dev/null && echo wrote || echo rofs; arping -c 1 -w 1 -I lo 127.0.0.1 2>&1 | head -n 1'];
     });
     const id = env.newId('strict');
     const out = `${env.dir}/${id}.out`;
@@ -126,6 +131,10 @@ else {
     t.match(o, /Seccomp_filters:\s+2/, 'default (the node\'s) and strict stacked');
     t.match(o, /NoNewPrivs:\s+1/);
     t.match(o, /rofs/);
+    t.match(o, /socket.*Address family not supported/, 'a syscall only strict denies: socket(AF_PACKET) → EAFNOSUPPORT');
+    const packet = { nr: syscallNumber('x86_64', 'socket')!, arch: AUDIT_ARCH.x86_64, args: [17n, 2n, 0n, 0n, 0n, 0n] };
+    t.equal(formatAction(evaluate(loadProfile(DEFAULT_NODE_CONFIG.profile).seccomp!, 'x86_64', packet).action), 'allow', '…which the node\'s profile alone allows');
+    t.ok(existsSync('/proc/net/packet'), '…and the kernel has AF_PACKET');
     t.equal(state(id).annotations?.['org.tssandbox.profile'], 'strict', 'state carries the bundle\'s annotations');
     t.equal(env.oci(['delete', id]).code, 0);
   });
