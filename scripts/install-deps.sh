@@ -4,7 +4,8 @@
 #   tests:  busybox-static and mmdebstrap (fixture root filesystems), uidmap, bubblewrap,
 #           libseccomp-dev (a test-only filter writer), zstd (zstd layers), nftables + procps (lab
 #           networks: masquerade, pgrep in the network tests), podman + runc (save →
-#           podman load interop), attr, iproute2, util-linux, xz-utils and lz4 (the scanner reads apt
+#           podman load interop; podman depends on golang-github-containers-common, whose
+#           /usr/share/containers/seccomp.json test/policy/seccomp-kernel-podman.test.ts compiles), attr, iproute2, util-linux, xz-utils and lz4 (the scanner reads apt
 #           lists in every compression), clamav (the scanner's clamscan check, tested with a
 #           self-made signature file), qemu-system-x86 and linux-image-amd64 (the cgroup v2 lane
 #           boots Debian's kernel with only cgroup2 mounted; e2fsprogs makes its ext4 disk), rpm and
