@@ -30,6 +30,8 @@ export interface OciSupervision {
   readonly bytes: Buffer;
   /** the node policy's filters without the supervised profile's plain one, in install order */
   readonly others: readonly Buffer[];
+  /** the supervised profile's plain filter: what `exec`'d processes install (oci/exec.ts) */
+  readonly plain: Buffer;
   readonly profile: Profile;
   readonly log: string;
 }
@@ -57,5 +59,5 @@ export async function prepareOciSupervision(policy: NodePolicy, stateRoot: strin
   if (!s) return undefined;
   // policy.filters holds only the profiles that have one: the supervised profile's is the at-th of those
   const fi = policy.digests.slice(0, at).filter((d) => d !== undefined).length;
-  return { bytes: s.bytes, others: policy.filters.filter((_, i) => i !== fi), profile, log };
+  return { bytes: s.bytes, others: policy.filters.filter((_, i) => i !== fi), plain: policy.filters[fi]!, profile, log };
 }

@@ -68,7 +68,10 @@ export async function ociExec(root: string, a: OciArgs, note: (s: string) => voi
   }
   const detach = has(a.flags, 'detach', 'd');
   const consoleSocket = flag(a.flags, 'console-socket');
-  const plan = execPlan(readOciHandoff(dir).plan, procText, { detach, ...(consoleSocket ? { consoleSocket } : {}) });
+  const h = readOciHandoff(dir);
+  // a supervised container's filter needs its listener: exec'd processes get the profile's plain filter instead (handoff.ts)
+  const base = h.execSeccomp ? { ...h.plan, seccomp: Buffer.from(h.execSeccomp, 'hex') } : h.plan;
+  const plan = execPlan(base, procText, { detach, ...(consoleSocket ? { consoleSocket } : {}) });
   const extra = [['exec', String(rec.payloadPid)]];
   if (!detach) {
     const handle = launch(plan, plan.argv[0] ?? 'exec', {}, ['inherit', 'inherit', 'inherit'], extra);

@@ -17,6 +17,12 @@ export interface OciHandoff {
   readonly plan: LaunchPlan;
   /** config.json's host-side hooks: the supervisor runs createRuntime/prestart and poststart, delete poststop */
   readonly hooks?: OciHooks;
+  /**
+   * supervised container (oci/audit.ts): the plain filter of the supervised profile (hex), which
+   * `exec`'d processes install in place of plan.seccomp — the supervised one routes calls to a
+   * listener they do not have (the kernel would fail those calls with ENOSYS). Same decisions, not audited.
+   */
+  readonly execSeccomp?: string;
 }
 
 const FILE = 'handoff.json';
