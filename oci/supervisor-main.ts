@@ -5,7 +5,10 @@
 // payload is set up and waiting at the start gate, serves `start`/`signal`/`status` on the control
 // socket, keeps state.json right at every step, and at the end cleans up and EXITS WITH THE
 // CONTAINER'S STATUS: conmon and the containerd shim reap this pid to learn it (gVisor's runsc
-// model). If it dies, the launcher dies by PDEATHSIG and takes the container with it.
+// model). If it dies, the launcher dies by PDEATHSIG and takes the container with it. For a
+// supervised profile (oci/audit.ts) it also answers the seccomp listener and writes the audit log,
+// with `run`'s AuditSession; its death closes the listener, so notified calls fail (ENOSYS) until
+// the container is gone.
 import { closeSync, existsSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
