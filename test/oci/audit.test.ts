@@ -1,6 +1,6 @@
 // test/oci/audit.test.ts — an OCI container under strict (by annotation) is supervised: execve argv and the denied unshare in its audit log, `audit show|verify` find it by id under --root, delete keeps it; killing the supervisor kills the container (tests, root)
 import t from 'tap';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { busyboxMissing } from '../helpers/busybox-rootfs.js';
 import { CLI } from '../helpers/paths.js';
@@ -105,6 +105,21 @@ else {
     t.match(show.stdout, / unshare .*deny.*profiles\/(strict|base\/always)\.yaml:\d+/, 'audit show lists the denied unshare with its rule');
     t.equal(audit(['verify', id]).code, 0, 'verify passes');
     t.equal(env.oci(['delete', id]).code, 0, 'delete');
+  });
+
+  t.test('a create that fails (a prestart hook says no) leaves no audit log', async (t) => {
+    const b = await env.bundle('hookfail', (c) => {
+      c.annotations = { 'org.tssandbox.profile': 'strict' };
+      c.process.args = ['true'];
+      c.hooks = { prestart: [{ path: '/bin/false' }] };
+    });
+    const id = env.newId('audfail');
+    const r = env.oci(['create', '--bundle', b, id]);
+    t.not(r.code, 0, 'create fails');
+    t.match(r.stderr, /prestart hook/, 'naming the hook');
+    const d = `${env.state}/.audit`;
+    t.same(existsSync(d) ? readdirSync(d).filter((f) => f.startsWith(`${id}.`)) : [], [], 'neither log nor anchor of it');
+    t.same(env.leftovers([id]), [], 'no state dir, id slot or cgroup left');
   });
 
   t.test('fail closed: the supervisor killed, the container is gone', async (t) => {
