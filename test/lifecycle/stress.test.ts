@@ -1,9 +1,10 @@
 // test/lifecycle/stress.test.ts — many detached containers at once, a killed supervisor, a stdout flood within the log cap (tests, root)
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import t from 'tap';
 import { busyboxMissing } from '../helpers/busybox-rootfs.js';
 import type { Member } from '../helpers/image-archives.js';
 import { rootMissing, Sandbox } from '../helpers/sandbox.js';
+import { gone } from '../helpers/pids.js';
 
 const skip = rootMissing() || busyboxMissing();
 const applets: Member[] = ['sleep', 'yes', 'head'].map((a) => ({ name: `./bin/${a}`, type: 'symlink', linkname: 'busybox' }));
@@ -11,17 +12,6 @@ const applets: Member[] = ['sleep', 'yes', 'head'].map((a) => ({ name: `./bin/${
 interface PsRow { ID: string; Names: string; State: string; Status: string; ExitCode?: number; Reason?: string }
 const psJson = (sb: Sandbox, all = true): PsRow[] => sb.cli(['ps', ...(all ? ['-a'] : []), '--format', 'json']).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as PsRow);
 
-/** gone waits (bounded) until a pid no longer exists or is a zombie; true when it went */
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (s.slice(s.lastIndexOf(')') + 2)[0] === 'Z') return true;
-    } catch { return true; }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 t.test('20 detached containers at once: all appear, all stop, all are removed', { skip }, async (t) => {
   const sb = new Sandbox('lc-many');

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { busyboxMissing } from '../helpers/busybox-rootfs.js';
 import { CLI } from '../helpers/paths.js';
 import { OciEnv, rootMissing } from './bundle.js';
+import { gone } from '../helpers/pids.js';
 
 const notifMissing = (): string | false => {
   try { return readFileSync('/proc/sys/kernel/seccomp/actions_avail', 'utf8').includes('user_notif') ? false : 'no seccomp user notification in this kernel'; } catch { return 'no /proc/sys/kernel/seccomp/actions_avail'; }
@@ -13,16 +14,6 @@ const skip = rootMissing() || busyboxMissing() || notifMissing();
 
 interface Line { event: string; seq: number; container?: { id: string }; proc?: { argv?: string[] }; syscall?: { name: string; errno?: string }; decision?: { action: string; rule?: string } }
 
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (s.slice(s.lastIndexOf(')') + 2)[0] === 'Z') return true;
-    } catch { return true; }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 if (skip) t.plan(0, skip);
 else {

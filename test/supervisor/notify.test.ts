@@ -4,6 +4,7 @@ import t from 'tap';
 import { busyboxMissing } from '../helpers/busybox-rootfs.js';
 import type { Member } from '../helpers/image-archives.js';
 import { rootMissing, Sandbox } from '../helpers/sandbox.js';
+import { gone } from '../helpers/pids.js';
 
 const notifMissing = (): string | false => {
   try { return readFileSync('/proc/sys/kernel/seccomp/actions_avail', 'utf8').includes('user_notif') ? false : 'no seccomp user notification in this kernel'; } catch { return 'no /proc/sys/kernel/seccomp/actions_avail'; }
@@ -15,16 +16,6 @@ interface Line { event: string; seq: number; proc?: { pid: number; comm?: string
 
 const readLog = (sb: Sandbox, id: string): Line[] => readFileSync(sb.path('root', 'containers', id, 'audit.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
 
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (s.slice(s.lastIndexOf(')') + 2)[0] === 'Z') return true;
-    } catch { return true; }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 t.test('strict: each execve with its argv, the connect with its address, a denied unshare with its rule', { skip }, async (t) => {
   const sb = new Sandbox('notify');

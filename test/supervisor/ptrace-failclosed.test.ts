@@ -7,6 +7,7 @@ import { busyboxMissing } from '../helpers/busybox-rootfs.js';
 import type { Member } from '../helpers/image-archives.js';
 import { BUILD, CLI } from '../helpers/paths.js';
 import { rootMissing, Sandbox } from '../helpers/sandbox.js';
+import { gone } from '../helpers/pids.js';
 
 const TRACER = join(BUILD, 'tracer');
 const OUTER = join(BUILD, 'fixtures', 'outer-listener');
@@ -17,16 +18,6 @@ const applets: Member[] = ['cat', 'sleep', 'sh'].map((a) => ({ name: `./bin/${a}
 interface Line { event: string; syscall?: { name: string }; proc?: { argv?: string[] }; decision?: { layer?: string } }
 const readLog = (sb: Sandbox, id: string): Line[] => readFileSync(sb.path('root', 'containers', id, 'audit.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
 
-const alive = (pid: number): boolean => {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch { return false; }
-};
-async function gone(pid: number, polls = 200): Promise<boolean> {
-  for (let i = 0; i < polls && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-  return !alive(pid);
-}
 /** the host pid tracing pid (TracerPid in the host's view), 0 when none */
 const tracerOf = (pid: number): number => Number(/^TracerPid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
