@@ -1,6 +1,6 @@
 // sandbox/notify/sys.ts — the libc calls the supervisor needs and Node lacks: socketpair, recvmsg of an fd, ioctl, poll, flock, process_vm_readv (supervisor and CLI, via our addon native/addon, loaded lazily)
 //
-// Everything here is synchronous but the waits: watchFd and pollAsync put the fd in the event
+// Everything here is synchronous but the wait: watchFd puts the fd in the event
 // loop's own epoll set (a libuv poll handle), so the event loop never waits for a notification and
 // a ready listener wakes the main thread directly. The ioctls themselves are only issued once the
 // listener polled readable, and SEND never blocks.
@@ -75,15 +75,6 @@ export function watchFd(fd: number, onReady: (revents: number) => void): Watcher
   const w = new (load().Watcher)(fd, POLLIN, onReady);
   w.start();
   return w;
-}
-
-/** pollAsync waits up to timeoutMs without blocking the event loop; resolves revents (0 on timeout) */
-export function pollAsync(fd: number, timeoutMs: number): Promise<number> {
-  return new Promise((resolve) => {
-    const done = (rev: number) => { clearTimeout(timer); w.close(); resolve(rev); };
-    const w = watchFd(fd, done);
-    const timer = setTimeout(() => done(0), timeoutMs);
-  });
 }
 
 /**
