@@ -16,6 +16,7 @@ import { SandboxError } from '../common/errors.js';
 import { bindable } from '../sandbox/containers.js';
 import { launch, type LaunchHandle } from '../sandbox/launcher.js';
 import { holdLock } from '../sandbox/lock.js';
+import { dropStartupPages } from '../sandbox/notify/sys.js';
 import { readOciHandoff, type OciHandoff } from './handoff.js';
 import { freeze, thaw } from './pause.js';
 import { runStage } from './hooks.js';
@@ -81,6 +82,8 @@ async function main(dir: string): Promise<number> {
         // poststart hooks run before `start` returns; their failures are warnings start logs
         poststart = runStage(h.hooks, 'poststart', hookState('running', rec.payloadPid), false);
         void poststart.then((warnings) => { for (const w of startWaiters.splice(0)) w({ ok: true, status: 'running', ...(warnings.length ? { warnings } : {}) }); });
+        // as run's supervisor: start-up is over, what it touched of node's binary need not stay resident
+        setImmediate(dropStartupPages);
       },
     }, [4, 5, 6]);
     const launched = handle;
