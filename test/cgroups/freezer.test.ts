@@ -8,21 +8,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { rmCgroupTree } from '../../sandbox/cgroups/fsio.js';
 import { Cgroup } from '../../sandbox/cgroups/handle.js';
-import { createCgroupManager } from '../../sandbox/cgroups/manager.js';
+import { hostCgroups } from './host-cgroups.js';
 import { procState } from '../helpers/freezer.js';
 
 const PARENT = `tss-test-freezer-${process.pid}`;
-const isRoot = process.geteuid?.() === 0;
-const m = isRoot ? createCgroupManager() : null;
-const skip = !isRoot ? 'needs root (cgroup directories are root-owned here)' : m?.detected === 'none' ? 'no cgroup filesystem mounted' : false;
-
-if (m && !skip) {
-  t.teardown(() => {
-    for (const mp of [...m.discovery.v1.map((h) => h.mountPoint), ...(m.discovery.v2 ? [m.discovery.v2.mountPoint] : [])]) rmCgroupTree(join(mp, PARENT));
-  });
-}
+const { m, skip } = hostCgroups(PARENT);
 
 const paths = [
   { name: 'cgroup2 cgroup.freeze', version: 'v2' as const, file: 'cgroup.events', frozen: /^frozen 1$/m, thawed: /^frozen 0$/m },

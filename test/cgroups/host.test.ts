@@ -5,9 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SandboxError } from '../../common/errors.js';
-import { rmCgroupTree } from '../../sandbox/cgroups/fsio.js';
 import { Cgroup } from '../../sandbox/cgroups/handle.js';
-import { createCgroupManager } from '../../sandbox/cgroups/manager.js';
+import { hostCgroups } from './host-cgroups.js';
 
 const MiB = 1024 * 1024;
 const PARENT = `tss-test-${process.pid}`;
@@ -15,16 +14,7 @@ let seq = 0;
 const nextId = () => `tss-test-${process.pid}-${++seq}`;
 const read = (f: string) => readFileSync(f, 'utf8').trim();
 
-const isRoot = process.geteuid?.() === 0;
-const m = isRoot ? createCgroupManager() : null;
-const skip = !isRoot ? 'needs root (cgroup directories are root-owned here)' : m?.detected === 'none' ? 'no cgroup filesystem mounted' : false;
-
-if (m && !skip) {
-  // the per-run parent in every hierarchy, whatever a failed test left inside it
-  t.teardown(() => {
-    for (const mp of [...m.discovery.v1.map((h) => h.mountPoint), ...(m.discovery.v2 ? [m.discovery.v2.mountPoint] : [])]) rmCgroupTree(join(mp, PARENT));
-  });
-}
+const { m, skip } = hostCgroups(PARENT);
 
 /** made: a cgroup this test owns; teardown kills and removes it on every path */
 function made(t: { teardown(fn: () => void): void }, limits: Parameters<NonNullable<typeof m>['create']>[1]): Cgroup {
