@@ -158,15 +158,16 @@ export class Emulator {
     }
     if (c.name !== 'openat2') mode &= 0o7777n; // open(2) ignores the rest; openat2 would refuse it
     const path = early ? early : readPath(read, pathArg);
-    // step 2: everything read above is the caller's request only while it is still stopped in this call
-    if (!this.idValid(c.id)) { this.stats.gone++; return; }
     const who = callerOf(c.pid);
+    // step 2: everything read above — its memory and its /proc/<pid> credentials — is the caller's
+    // only while it is still stopped in this call (otherwise the pid may be another process by now)
+    if (!this.idValid(c.id)) { this.stats.gone++; return; }
     const proc: SyscallInput['proc'] = { pid: c.pid, ...(who ? { nsPid: who.nsPid, uid: who.uid, gid: who.gid, ...(who.comm ? { comm: who.comm } : {}) } : {}) };
     const requested = typeof path === 'number' ? '' : path.toString('utf8');
     const fail = (err: number, why: string) => this.finish({ call: c, seq: -1, proc, flags, requested }, err, why, 'deny', requested || undefined);
     if (typeof path === 'number') return fail(path, `emulate: the request could not be read (${errnoName(path)})`);
     if (!who) return fail(EPERM, 'emulate: the caller\'s credentials could not be read (fail closed)');
-    if (this.dead === undefined && !this.helper) this.start(c.pid);
+    if (this.dead === undefined && !this.helper && !this.start(c.pid, () => this.idValid(c.id))) { this.stats.gone++; return; }
     if (this.dead !== undefined) return fail(EPERM, `emulate: ${this.dead} (fail closed)`);
     if (who.fsuid !== this.ids!.uid || who.fsgid !== this.ids!.gid) {
       return fail(EACCES, `emulate: the helper opens as host uid ${this.ids!.uid}/gid ${this.ids!.gid}, the caller runs as ${who.fsuid}/${who.fsgid}`);
@@ -198,8 +199,12 @@ export class Emulator {
     if (this.sock >= 0) { closeFd(this.sock); this.sock = -1; }
   }
 
-  /** start: the helper, joined to the namespaces of pid (any container process: they share them) */
-  private start(pid: number): void {
+  /**
+   * start: the helper, joined to the namespaces of pid (any container process: they share them).
+   * false: the caller was gone once its namespaces were opened — they may be another process's, so
+   * nothing is started (the next emulated open tries again); a failure to start sets `dead`.
+   */
+  private start(pid: number, stillCaller: () => boolean): boolean {
     const who = callerOf(pid);
     let fds: number[] = [];
     try {
@@ -208,6 +213,8 @@ export class Emulator {
       if (uid === undefined || gid === undefined) throw new Error(`process ${pid} runs as ids its namespace does not map`);
       // the namespace fds are opened by us on the host and handed over; the helper joins and closes them
       fds = [openSync(`/proc/${pid}/ns/user`, 'r'), openSync(`/proc/${pid}/ns/mnt`, 'r')];
+      // opened by pid: they are the container's only if the caller is still stopped in its call now
+      if (!stillCaller()) return false;
       const [mine, theirs] = socketPair();
       this.sock = mine;
       const args = [String(uid), String(gid), ...this.o.rules.flatMap((r, i) => r.paths.map((p) => `${i}:${r.mode}:${p}`))];
@@ -224,6 +231,7 @@ export class Emulator {
     } finally {
       for (const fd of fds) closeSync(fd);
     }
+    return true;
   }
 
   private died(why: string): void {
