@@ -3,7 +3,10 @@
 // Images and audit logs live under the data root (--root); runtime state (pids, sockets, staging
 // directories, id-range slots) lives under /run so that it does not outlive a reboot and invite
 // pid reuse (DESIGN §1).
+import { lstatSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fail } from '../common/errors.js';
 import { fileURLToPath } from 'node:url';
 
 export function dataRoot(flag?: string): string {
@@ -17,7 +20,26 @@ export function dataRoot(flag?: string): string {
 export function runRoot(): string {
   if (process.env.TSSANDBOX_RUN_ROOT) return process.env.TSSANDBOX_RUN_ROOT;
   if (process.geteuid?.() === 0) return '/run/tssandbox';
-  return join(process.env.XDG_RUNTIME_DIR ?? '/tmp', 'tssandbox');
+  if (process.env.XDG_RUNTIME_DIR) return join(process.env.XDG_RUNTIME_DIR, 'tssandbox');
+  return privateTmpRunRoot();
+}
+
+/**
+ * privateTmpRunRoot: rootless without XDG_RUNTIME_DIR (su, runuser, cron: no login session made
+ * one) — /tmp/tssandbox-UID, as podman's /tmp/podman-run-UID. /tmp is shared and world-writable,
+ * so a name another user made first (a directory of theirs, or a symlink to one) would hand them our
+ * sockets and pid files: the directory must be ours, a real directory and 0700, or we refuse.
+ * /tmp is cleared at boot like /run, so state still does not outlive a reboot.
+ */
+function privateTmpRunRoot(): string {
+  const uid = process.geteuid?.() ?? 0;
+  const dir = join(tmpdir(), `tssandbox-${uid}`);
+  try { mkdirSync(dir, { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
+    fail('TSS_EUSAGE', 'use run root', dir, `not a private directory of uid ${uid} (owner ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}${st.isSymbolicLink() ? ', a symlink' : ''}); set XDG_RUNTIME_DIR`);
+  }
+  return dir;
 }
 
 /** the package's own directory (dist/sandbox/ → repo root), for build/ and profiles/ */

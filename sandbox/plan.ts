@@ -78,6 +78,16 @@ export interface LaunchPlan {
   readonly sysctl?: readonly { readonly key: string; readonly value: string }[];
   /** OCI create with createRuntime/prestart hooks: the child stops before pivot_root until they ran */
   readonly hookGate?: boolean;
+  /** rootless (sandbox/rootless.ts): the launcher's own user namespace, mapped by these setuid
+   * helpers with these host ranges; uidMap/gidMap and rootUid are then in that namespace's ids */
+  readonly rootless?: RootlessMaps;
+}
+
+export interface RootlessMaps {
+  readonly newuidmap: string;
+  readonly newgidmap: string;
+  readonly uidMap: readonly IdMap[];
+  readonly gidMap: readonly IdMap[];
 }
 
 /** encodePlan renders the plan as the launcher reads it; the second value names each record. */
@@ -89,6 +99,11 @@ export function encodePlan(plan: LaunchPlan): { bytes: Buffer; steps: string[] }
     }
     records.push(fields.map(String));
   };
+  if (plan.rootless) {
+    add('rootless', plan.rootless.newuidmap, plan.rootless.newgidmap);
+    for (const m of plan.rootless.uidMap) add('outeruidmap', m.inside, m.outside, m.count);
+    for (const m of plan.rootless.gidMap) add('outergidmap', m.inside, m.outside, m.count);
+  }
   for (const m of plan.uidMap) add('uidmap', m.inside, m.outside, m.count);
   for (const m of plan.gidMap) add('gidmap', m.inside, m.outside, m.count);
   add('idmapbase', plan.rootUid, plan.rootGid);

@@ -31,6 +31,8 @@ import { reapStale } from './stale.js';
 import type { Supervision } from './notify/index.js';
 import { prepareNetwork, startPorts } from './network/index.js';
 import { parseSupervisorFlag } from './notify/mode.js';
+import { isRootless, rootlessIds } from './rootless.js';
+import { limitsWarning, refuseUnenforcedLimits } from './rootless-limits.js';
 
 export interface RunResult { readonly id: string; readonly code: number; readonly oomKilled: boolean; readonly timedOut: boolean }
 
@@ -128,6 +130,10 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
   const auditFlags = withRunExit(() => checkAuditFlags(o, audited, override !== undefined ? 'a --security-opt seccomp filter is not supervised'
     : process.env.TSSANDBOX_SUPERVISOR === 'off' ? 'TSSANDBOX_SUPERVISOR=off' : `profile ${profile.name} has no supervisor rules`));
 
+  // rootless: the user's subordinate ranges instead of a host range of the container's own (rootless.ts)
+  const rootless = isRootless() ? withRunExit(() => rootlessIds()) : undefined;
+  if (rootless?.note) warn(rootless.note);
+
   const cleanup: (() => void)[] = [() => closeAuditKey(auditFlags)];
   const undo = () => { for (const f of cleanup.reverse()) { try { f(); } catch { /* keep cleaning */ } } cleanup.length = 0; };
   try {
@@ -151,7 +157,8 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
     mkdirSync(join(rwDir, 'work'), { recursive: true, mode: 0o700 });
     mkdirSync(join(rwDir, 'upper'), { mode: 0o755 });
     // the top of the root filesystem belongs to the container's root, who makes its mount points
-    chownSync(join(rwDir, 'upper'), ids.base, ids.base);
+    // (rootless: that is the user, who made it)
+    if (!rootless) chownSync(join(rwDir, 'upper'), ids.base, ids.base);
     const config: ContainerConfig = {
       id, name, rm: o.rm, spec, detached: o.detach, created: new Date().toISOString(),
       ...(image.config.StopSignal ? { stopSignal: image.config.StopSignal } : {}),
@@ -171,19 +178,28 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
       ...(r.pids ? { pids: r.pids.limit } : {}),
     }, o.cgroupParent);
     cleanup.push(() => { cg.killAll(); cg.remove(); });
-    for (const w of cg.warnings) warn(w);
+    // a limit the user asked for by flag and this host cannot enforce is refused, not dropped
+    if (rootless) refuseUnenforcedLimits(o, cg);
+    // rootless: one line naming what is not enforced, instead of one per limit and hierarchy
+    const limitsLine = rootless ? limitsWarning(cg) : undefined;
+    for (const w of rootless ? (limitsLine ? [limitsLine] : []) : cg.warnings) warn(w);
 
     // a supervised profile routes its audited families and recorded denials to the notify supervisor
     const supervision = notify ? await notify.prepareSupervision(profile, filter?.digest, root, { id, name, image: o.image, imageDigest: image.id }, stateDir, supervisor,
       { ...(auditFlags.logPath ? { logPath: auditFlags.logPath } : {}), ...(auditFlags.key ? { keyed: true } : {}) }) : undefined;
     // an explicit --supervisor asks for a record: a run that would make none says so instead of running unrecorded
     if (supervisor !== 'auto' && !supervision && process.env.TSSANDBOX_SUPERVISOR !== 'off') throw new SandboxError('TSS_EUSAGE', `run \`--supervisor ${supervisor}\`: ${override === undefined ? `profile ${profile.name} has no supervisor rules` : 'a --security-opt seccomp filter is not supervised'} (nothing to record)`);
-    const plan = planLaunch(spec, { stateDir, rwDir, idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp: supervision?.bytes ?? seccomp, ...net.host });
+    // rootless: the container's ids are the launcher's own namespace's 0…count-1 (rootless.ts)
+    const idBase = rootless ? 0 : ids.base, idCount = rootless ? rootless.count : ids.size;
+    const planned = planLaunch(spec, { stateDir, rwDir, idBase, idCount, cgroupProcs: cg.procsFiles, seccomp: supervision?.bytes ?? seccomp, ...net.host });
+    // the kernel maps each extent within ONE extent of the parent's map: the container's map mirrors
+    // the launcher's (0 → 0 alone, then 1…N), rather than one 0…N extent that straddles both
+    const plan = rootless ? { ...planned, rootless: rootless.maps, uidMap: rootless.inner, gidMap: rootless.inner } : planned;
     // exec joins this container later with the same ids, cgroups and filter bytes (sandbox/exec.ts); under
     // the notify supervisor with the supervised filter, whose listener exec hands to this container's
     // supervisor (exec-audit.ts). Under ptrace an exec'd process keeps the plain filter: no tracer follows it
     const execNotify = supervision && supervision.filter.mode !== 'ptrace' ? { notify: supervision.bytes.toString('hex') } : {};
-    writeFileSync(join(stateDir, 'exec.json'), JSON.stringify({ idBase: ids.base, idCount: ids.size, cgroupProcs: cg.procsFiles, seccomp: seccomp?.toString('hex') ?? null, ...execNotify }), { mode: 0o600 });
+    writeFileSync(join(stateDir, 'exec.json'), JSON.stringify({ idBase, idCount, cgroupProcs: cg.procsFiles, seccomp: seccomp?.toString('hex') ?? null, ...execNotify }), { mode: 0o600 });
     const timeout = spec.annotations[ANN.timeout] ? Number(spec.annotations[ANN.timeout]) : undefined;
     return { id, name, root, run, stateDir, ctrDir, slotFile, plan, config, cg, ...(timeout ? { timeout } : {}), ...(supervision ? { supervision } : {}), audit: auditFlags, undo, push: (f) => cleanup.push(f), keepRecord: () => { keep = true; } };
   } catch (e) {

@@ -50,6 +50,15 @@ void creds_drop_caps(const struct plan *p) {
   const struct op *op = plan_find(p, "caps");
   unsigned long long keep = 0;
   if (op && op->nfields == 2) keep = strtoull(op->f[1], NULL, 16);
+  /* Rootless, the container's root IS the launcher's uid, so setresuid to another id was a real
+   * root → non-root change: the kernel cleared the effective set (KEEPCAPS kept the permitted one).
+   * Raise it back from permitted first: shrinking the bounding set needs CAP_SETPCAP effective. */
+  struct __user_cap_header_struct h0 = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d0[2];
+  if (syscall(SYS_capget, &h0, d0) < 0) die_step(op, errno, "capget");
+  d0[0].effective = d0[0].permitted;
+  d0[1].effective = d0[1].permitted;
+  if (syscall(SYS_capset, &h0, d0) < 0) die_step(op, errno, "capset (raise the permitted set)");
   for (int cap = 0; cap <= 63; cap++) {
     if (prctl(PR_CAPBSET_READ, cap) < 0) break; /* past the kernel's last capability */
     if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap) < 0) die_step(op, errno, "PR_CAPBSET_DROP");

@@ -50,6 +50,9 @@ extern int g_child_err_fd;
 struct nsfds { int user, net, uts, ipc; };
 void userns_create(const struct plan *p, struct nsfds *out);
 
+/* rootless.c — an unprivileged launcher's own user namespace, mapped by newuidmap/newgidmap */
+void rootless_enter(const struct plan *p);
+
 /* mounts.c — the root filesystem, executed in the child in a mount namespace owned by the host */
 void mounts_build(const struct plan *p, const struct nsfds *ns, int *pty_master_out);
 void mounts_pivot(const struct plan *p);

@@ -181,6 +181,9 @@ int main(void) {
   if (!supervised) close(LISTENER_FD);
 
   g_plan = &plan;
+  /* rootless: the launcher's own user namespace first (rootless.c), so that everything below runs
+   * as root of a namespace the user owns, exactly as it runs as host root */
+  rootless_enter(&plan);
   join_netns(&plan);
   struct nsfds ns;
   userns_create(&plan, &ns);

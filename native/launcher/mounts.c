@@ -90,6 +90,7 @@ static void build_root(const struct plan *p, const struct nsfds *ns) {
   if (!rootop || !rw) die_msg("root", EINVAL, "plan has no root or rwlayer");
   const struct op *rd = plan_find(p, "rootdir");
   if (rd) { build_root_dir(rd, ns, rootop); return; }
+  int rootless = plan_find(p, "rootless") != NULL;
   char opts[4096] = "lowerdir=";
   size_t o = strlen(opts);
   int nlayers = 0;
@@ -97,8 +98,13 @@ static void build_root(const struct plan *p, const struct nsfds *ns) {
     const struct op *op = &p->ops[i];
     if (strcmp(op->f[0], "layer") != 0) continue;
     if (op->nfields != 3) die_step(op, EINVAL, "layer");
-    idmap_layer(op, ns, op->f[1], op->f[2]);
-    int n = snprintf(opts + o, sizeof opts - o, "%s%s", nlayers ? ":" : "", op->f[2]);
+    /* rootless: an idmapped mount needs CAP_SYS_ADMIN over the layer's filesystem (the host's),
+     * which no user namespace gives; the user unpacked the layers as its own files, which U1
+     * already shows as owned by 0 (rootless.c), so they are stacked as they are */
+    const char *lower = op->f[2];
+    if (rootless) lower = op->f[1];
+    else idmap_layer(op, ns, op->f[1], op->f[2]);
+    int n = snprintf(opts + o, sizeof opts - o, "%s%s", nlayers ? ":" : "", lower);
     if (n < 0 || (size_t)n >= sizeof opts - o) die_step(op, E2BIG, "overlay options");
     o += (size_t)n;
     nlayers++;
