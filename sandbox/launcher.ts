@@ -21,6 +21,8 @@ export interface LaunchEvents {
   onTrace?(pid: number): Promise<void>;
   /** OCI createRuntime/prestart hooks (plan.hookGate): the payload stays before pivot_root until this resolves; a rejection kills it unstarted */
   onHooks?(pid: number): Promise<void>;
+  /** rootless -p (network/usernet.ts): the launcher holds the new network namespace before the payload exists, in its helper HELPER, until this resolves; a rejection ends the run unstarted */
+  onNetns?(helper: number): Promise<void>;
 }
 
 export interface LaunchResult {
@@ -57,6 +59,8 @@ export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, st
   if (sock) extra = [...extra, ['notify-listener']];
   // traced: the launcher holds the child before its filter until told `traced` (native/launcher/main.c trace_wait)
   if (ev.onTrace) extra = [...extra, ['trace-gate']];
+  // rootless -p: the launcher reports its namespace helper and waits for `netup` (native/launcher/rootless.c net_gate)
+  if (ev.onNetns) extra = [...extra, ['netgate']];
   const bytes = Buffer.concat([enc.bytes, ...extra.map((r) => Buffer.from(`${r.join('\0')}\0\0`))]);
   const steps = [...enc.steps, ...extra.map((r) => r.join(' '))];
   let child;
@@ -90,6 +94,12 @@ export function launch(plan: LaunchPlan, what: string, ev: LaunchEvents = {}, st
     else if (s.event === 'hooks') {
       (ev.onHooks && pid ? ev.onHooks(pid) : Promise.resolve()).then(
         () => { if (!control.destroyed) control.write('hooked\n'); },
+        (e: unknown) => { failure ??= e instanceof SandboxError ? e : new SandboxError('TSS_ELAUNCH', `run \`${what}\`: ${(e as Error).message}`); if (!control.destroyed) control.write('signal 9\n'); },
+      );
+    }
+    else if (s.event === 'netns' && s.pid) {
+      ev.onNetns?.(s.pid).then(
+        () => { if (!control.destroyed) control.write('netup\n'); },
         (e: unknown) => { failure ??= e instanceof SandboxError ? e : new SandboxError('TSS_ELAUNCH', `run \`${what}\`: ${(e as Error).message}`); if (!control.destroyed) control.write('signal 9\n'); },
       );
     }

@@ -29,7 +29,7 @@ import { checkAuditFlags, closeAuditKey, type AuditFlags } from './audit-flags.j
 import { containerName, ensureNameFree } from './names.js';
 import { reapStale } from './stale.js';
 import type { Supervision } from './notify/index.js';
-import { prepareNetwork, startPorts } from './network/index.js';
+import { netnsHook, prepareNetwork, startPorts } from './network/index.js';
 import { parseSupervisorFlag } from './notify/mode.js';
 import { isRootless, rootlessIds } from './rootless.js';
 import { limitsWarning, refuseUnenforcedLimits } from './rootless-limits.js';
@@ -240,6 +240,8 @@ export async function runForeground(o: RunOptions, rootFlag?: string, warn: (s: 
     let payloadPid: number | undefined;
     const handle = launch(p.plan, o.image, {
       onPid: (pid) => { payloadPid = pid; proxy?.go(); sup.running(pid); },
+      // rootless -p: slirp4netns comes up in the namespace before the payload exists (network/usernet.ts)
+      ...netnsHook(proxy),
       ...(audit ? { ...audit.hooks(), onStarted: () => audit.started(payloadPid) } : {}),
     });
     kill.now = () => handle.signal(9);

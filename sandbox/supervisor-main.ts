@@ -16,7 +16,7 @@ import { holdLock } from './lock.js';
 import { dropStartupPages } from './notify/sys.js';
 import { LogWriter } from './logs.js';
 import { Supervisor } from './supervise.js';
-import { releaseNetwork, startPorts, type PortProxy } from './network/index.js';
+import { netnsHook, releaseNetwork, startPorts, type PortProxy } from './network/index.js';
 
 /** the published ports' proxy, owned by this supervisor (stopped by cleanup) */
 let proxy: PortProxy | null = null;
@@ -79,6 +79,8 @@ async function main(stateDir: string): Promise<number> {
     proxy = await startPorts(JSON.parse(readFileSync(`${recordDir(h.root, h.id)}/config.json`, 'utf8')).spec, h.stateDir, recordDir(h.root, h.id), h.what);
     handle = launch(h.plan, h.what, {
       onPid: (pid) => { payloadPid = pid; proxy?.go(); sup.running(pid); },
+      // rootless -p: slirp4netns comes up in the namespace before the payload exists (network/usernet.ts)
+      ...netnsHook(proxy),
       onStarted: () => {
         audit?.started(payloadPid);
         report({ event: 'started' });

@@ -52,6 +52,8 @@ void userns_create(const struct plan *p, struct nsfds *out);
 
 /* rootless.c — an unprivileged launcher's own user namespace, mapped by newuidmap/newgidmap */
 void rootless_enter(const struct plan *p);
+/* rootless -p: report the namespace helper's pid and wait for the runtime's `netup` */
+void net_gate(const struct plan *p, pid_t helper);
 
 /* mounts.c — the root filesystem, executed in the child in a mount namespace owned by the host */
 void mounts_build(const struct plan *p, const struct nsfds *ns, int *pty_master_out);

@@ -98,3 +98,27 @@ void rootless_enter(const struct plan *p) {
   if (setresgid(0, 0, 0) < 0) die_step(r, errno, "setresgid(0) in the rootless namespace");
   if (setresuid(0, 0, 0) < 0) die_step(r, errno, "setresuid(0) in the rootless namespace");
 }
+
+/* net_gate: `netgate` (rootless -p) — the runtime starts a user-mode network stack (slirp4netns) in
+ * the container's new network namespace, reaching it through the helper H that made it: H is alive
+ * and blocked until we let it go, so /proc/H cannot name another process meanwhile. We report H and
+ * wait for `netup` before anything of the payload exists, so it never runs without its network
+ * shaped (sandbox/network/usernet.ts: no default route). A signal line means the runtime gave up:
+ * it has said why, so we leave without a second line; the helper dies with us (PDEATHSIG). */
+void net_gate(const struct plan *p, pid_t h) {
+  if (!plan_find(p, "netgate")) return;
+  report_json("netns", "\"pid\":%d", h);
+  char l[128];
+  size_t n = 0;
+  for (;;) {
+    char c;
+    ssize_t r = read(CONTROL_FD, &c, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) _exit(125);
+    if (c != '\n') { if (n < sizeof l - 1) l[n++] = c; continue; }
+    l[n] = '\0';
+    n = 0;
+    if (!strcmp(l, "netup")) return;
+    if (!strncmp(l, "signal ", 7)) _exit(125);
+  }
+}

@@ -181,7 +181,7 @@ void userns_create(const struct plan *p, struct nsfds *out) {
   out->uts = open_ns(h, "uts");
   out->ipc = open_ns(h, "ipc");
   out->net = new_net ? open_ns(h, "net") : -1;
-  if (new_net) { publish_netns(p, h); run_hook(p); }
+  if (new_net) { publish_netns(p, h); run_hook(p); net_gate(p, h); }
   close(to_helper[1]);
   int st;
   waitpid(h, &st, 0);

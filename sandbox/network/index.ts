@@ -12,9 +12,11 @@ import { leaveLab } from './lab-leave.js';
 import { reapNetworks } from './lab.js';
 import { makeNetnsFile, releaseNetns } from './netns.js';
 import { portsOf, startPortProxy, type PortProxy } from './proxy.js';
+import { startUserNet, userNetMissing, type UserNet } from './usernet.js';
 
 export { reapNetworks } from './lab.js';
 export type { PortProxy } from './proxy.js';
+export type { UserNet } from './usernet.js';
 
 export interface ContainerNet {
   /** the spec with the network's /etc files (a lab network adds its members to /etc/hosts) */
@@ -31,8 +33,14 @@ export async function prepareNetwork(spec: OciSpec, ctx: NetContext): Promise<Co
   const mode = spec.annotations[ANN.network] ?? 'none';
   const lab = mode !== 'none' && mode !== 'host';
   if (!lab && !portsOf(spec.annotations).length) return { spec, host: {}, undo: () => {} };
-  // rootless networking (pasta/slirp4netns) is not there yet: say so instead of failing half-way
-  if (process.geteuid?.() !== 0) fail('TSS_ENETWORK', 'run', lab ? `--network ${mode}` : '-p', 'published ports and lab networks need root (rootless networking is not available yet)');
+  if (process.geteuid?.() !== 0) {
+    // lab networks are bridges and nftables in namespaces of their own: root's alone
+    if (lab) fail('TSS_ENETWORK', 'run', `--network ${mode}`, 'lab networks need root (rootless runs get -p through slirp4netns, not lab networks)');
+    // rootless -p: slirp4netns, started by startPorts's owner at the launcher's net gate (usernet.ts); nothing to make here
+    const missing = userNetMissing();
+    if (missing) fail('TSS_ENETWORK', 'run', '-p', missing);
+    return { spec, host: {}, undo: () => {} };
+  }
   const netnsFile = makeNetnsFile(ctx.stateDir);
   // a lab membership and the namespace mount are both recorded in the state dir: one undo for either
   const undo = () => releaseNetwork(ctx.stateDir);
@@ -51,9 +59,20 @@ export async function prepareNetwork(spec: OciSpec, ctx: NetContext): Promise<Co
   }
 }
 
-/** startPorts binds the container's published ports (or returns null when it has none). */
-export async function startPorts(spec: OciSpec, stateDir: string, recordDir: string, what: string): Promise<PortProxy | null> {
-  return startPortProxy(portsOf(spec.annotations), stateDir, recordDir, what);
+/**
+ * startPorts binds the container's published ports (or returns null when it has none). Rootless it
+ * returns a UserNet whose netns() does the work once the launcher holds the namespace: pass it as
+ * launch's onNetns.
+ */
+export async function startPorts(spec: OciSpec, stateDir: string, recordDir: string, what: string): Promise<PortProxy | UserNet | null> {
+  const ports = portsOf(spec.annotations);
+  if (ports.length && process.geteuid?.() !== 0) return startUserNet(ports, stateDir, recordDir, what);
+  return startPortProxy(ports, stateDir, recordDir, what);
+}
+
+/** netnsHook: the launch event a rootless port stack needs (none for root's proxy) */
+export function netnsHook(p: PortProxy | UserNet | null): { onNetns?: (helper: number) => Promise<void> } {
+  return p && 'netns' in p ? { onNetns: (h) => p.netns(h) } : {};
 }
 
 /**
