@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Profile } from '../policy/types.js';
 import { dataRoot } from '../sandbox/paths.js';
 import type { NodePolicy } from './policy.js';
+import { mergedNodePolicy } from './merge.js';
 
 export const AUDIT_DIR = '.audit';
 
@@ -40,8 +41,8 @@ export interface OciSupervision {
  * prepareOciSupervision: the last profile of the node policy that wants a notify supervisor gets its
  * supervised filter (its plain filter is dropped: the rewritten one is the same policy with the
  * audited calls routed to the supervisor); the session file goes into `dir`. Undefined when no
- * profile is supervised (or TSSANDBOX_SUPERVISOR=off). The filters stay stacked, so their order
- * changes no decision: the kernel takes the strictest answer of all of them.
+ * profile is supervised (or TSSANDBOX_SUPERVISOR=off). When two profiles have filters they become
+ * one (oci/merge.ts): the same decisions as stacked, every one of them seen by the supervisor.
  */
 export async function prepareOciSupervision(policy: NodePolicy, stateRoot: string, id: string, dir: string): Promise<OciSupervision | undefined> {
   const notify = await import('../sandbox/notify/index.js');
@@ -54,9 +55,14 @@ export async function prepareOciSupervision(policy: NodePolicy, stateRoot: strin
   }
   const profile = policy.profiles[at]!;
   const log = ociAuditLog(stateRoot, id);
+  // node profile and annotation's: ONE filter, their intersection, supervised with this profile's
+  // rules — so the node's denials reach the supervisor and the log too (oci/merge.ts). Merged
+  // before the log dir is made: a pair that cannot be merged refuses the create with nothing made
+  const merged = await mergedNodePolicy(policy, join(dataRoot(), 'cache', 'profiles'));
   mkdirSync(join(stateRoot, AUDIT_DIR), { recursive: true, mode: 0o700 });
-  const s = await notify.prepareSupervision(profile, policy.digests[at], dataRoot(), { id, name: id }, dir, 'auto', { logPath: log });
+  const s = await notify.prepareSupervision(profile, merged?.digest ?? policy.digests[at], dataRoot(), { id, name: id }, dir, 'auto', { logPath: log }, merged?.policy);
   if (!s) return undefined;
+  if (merged) return { bytes: s.bytes, others: [], plain: merged.bytes, profile, log };
   // policy.filters holds only the profiles that have one: the supervised profile's is the at-th of those
   const fi = policy.digests.slice(0, at).filter((d) => d !== undefined).length;
   return { bytes: s.bytes, others: policy.filters.filter((_, i) => i !== fi), plain: policy.filters[fi]!, profile, log };

@@ -46,6 +46,8 @@ export interface NodePolicy {
   readonly filters: readonly Buffer[];
   /** the run cache's digest of each profile's own filter, aligned with `profiles` (the supervised filter is keyed by it) */
   readonly digests: readonly (string | undefined)[];
+  /** each profile as the node config or the annotation named it (a built-in name or a file), aligned with `profiles` */
+  readonly refs: readonly string[];
 }
 
 /** resolvePolicy: the node's profile, plus the one the annotation asks for when the node allows it */
@@ -71,7 +73,7 @@ export async function resolvePolicy(annotations: Readonly<Record<string, string>
       fail('TSS_EPROFILE', 'create', n, (e as Error).message, e);
     }
   }
-  return { profiles, filters, digests };
+  return { profiles, filters, digests, refs: names };
 }
 
 /** boundCaps: the capabilities a bundle asks for, bounded by every applied profile (what create grants, and what the bundle's filter is resolved for) */

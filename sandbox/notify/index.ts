@@ -5,6 +5,7 @@
 import type { ContainerRef } from '../../audit/events.js';
 import { fail } from '../../common/errors.js';
 import type { Profile } from '../../policy/types.js';
+import type { SeccompPolicy } from '../../policy/seccomp/types.js';
 import { chooseSupervisor, type SupervisorChoice } from './mode.js';
 import { readSession, supervisedFilter, wantsSupervisor, writeSession, type SupervisedFilter } from './plan.js';
 import { AuditSession } from './session.js';
@@ -38,7 +39,9 @@ interface SessionFile extends Omit<SupervisedFilter, 'bytes'> { container?: Cont
  * `TSSANDBOX_SUPERVISOR=off` runs the plain filter (debugging; nothing is audited then). `choice` is
  * `--supervisor` (mode.ts): the notify rules become SECCOMP_RET_TRACE rules under ptrace.
  */
-export async function prepareSupervision(profile: Profile, plainDigest: string | undefined, root: string, container: ContainerRef, stateDir: string, choice: SupervisorChoice = 'auto', audit: AuditChoice = {}): Promise<Supervision | undefined> {
+export async function prepareSupervision(profile: Profile, plainDigest: string | undefined, root: string, container: ContainerRef, stateDir: string, choice: SupervisorChoice = 'auto', audit: AuditChoice = {},
+  /** OCI: the policy to supervise instead of the profile's own, plainDigest its digest (sandbox/notify/plan.ts supervisedFilter) */
+  base?: SeccompPolicy): Promise<Supervision | undefined> {
   const emulate = profile.supervisor.emulate?.[0];
   const off = process.env.TSSANDBOX_SUPERVISOR === 'off';
   // an emulate rule is a decision only the notify supervisor can carry out (ADDFD): without it the
@@ -48,7 +51,7 @@ export async function prepareSupervision(profile: Profile, plainDigest: string |
   const { join } = await import('node:path');
   const mode = chooseSupervisor(choice);
   if (emulate && mode === 'ptrace') fail('TSS_EREFUSED', 'run --supervisor ptrace', profile.source, `${emulate.source} emulates opens, which needs a seccomp listener (ADDFD); ptrace cannot inject an fd`);
-  const filter = await supervisedFilter(profile, plainDigest, join(root, 'cache', 'profiles'), mode);
+  const filter = await supervisedFilter(profile, plainDigest, join(root, 'cache', 'profiles'), mode, base);
   const ref: ContainerRef = { ...container, profile: profile.name, policyDigest: filter.digest };
   writeSession(stateDir, { ...filter, container: ref, ...audit } as SupervisedFilter);
   const logPath = audit.logPath;

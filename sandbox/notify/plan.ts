@@ -47,7 +47,9 @@ export function wantsSupervisor(profile: Profile): boolean {
  * supervisedFilter returns the notify-rewritten, compiled filter of a profile. `plainDigest` is the
  * run cache's digest of the profile's own filter; `cacheDir` is ROOT/cache/profiles.
  */
-export async function supervisedFilter(profile: Profile, plainDigest: string, cacheDir: string, mode: SupervisorMode = 'notify'): Promise<SupervisedFilter> {
+export async function supervisedFilter(profile: Profile, plainDigest: string, cacheDir: string, mode: SupervisorMode = 'notify',
+  /** the policy to rewrite instead of the profile's own (OCI: the node's and the annotation's intersected, oci/merge.ts); plainDigest is its digest */
+  base?: SeccompPolicy): Promise<SupervisedFilter> {
   const key = createHash('sha256').update(JSON.stringify(['notify', NOTIFY_RULES_VERSION, profile.name, plainDigest, profile.supervisor, ...(mode === 'ptrace' ? [mode] : [])])).digest('hex');
   const file = join(cacheDir, `notify-${key}.json`);
   try {
@@ -55,9 +57,10 @@ export async function supervisedFilter(profile: Profile, plainDigest: string, ca
     return { ...c, bytes: Buffer.from(c.bytes, 'hex') };
   } catch { /* a miss: load, rewrite and compile below */ }
   const [{ loadProfile }, { compileSeccomp }] = await Promise.all([import('../../policy/load.js'), import('../../policy/api.js')]);
-  const full = loadProfile(profile.name);
-  if (!full.seccomp) fail('TSS_EPOLICY', 'supervise profile', profile.name, 'it has no seccomp filter to route to the supervisor');
-  const sup = superviseePolicy(full.seccomp, full.supervisor);
+  const full = base ? undefined : loadProfile(profile.name);
+  const seccomp = base ?? full?.seccomp;
+  if (!seccomp) fail('TSS_EPOLICY', 'supervise profile', profile.name, 'it has no seccomp filter to route to the supervisor');
+  const sup = superviseePolicy(seccomp, full?.supervisor ?? profile.supervisor);
   const { table } = sup;
   const policy = mode === 'ptrace' ? traced(sup.policy) : sup.policy;
   const c = compileSeccomp(policy, undefined, { cacheDir: join(cacheDir, 'seccomp') });

@@ -49,10 +49,12 @@ else {
     const argvs = lines.filter((l) => l.syscall?.name === 'execve').map((l) => JSON.stringify(l.proc?.argv));
     t.ok(argvs.includes(JSON.stringify(['sh', '-c', CMD])), 'the payload\'s execve with its argv');
     t.ok(argvs.includes(JSON.stringify(['cat', '/etc/hostname'])), 'cat\'s execve with its argv');
-    // the node's default filter is stacked under strict's and denies unshare with ERRNO, which the
-    // kernel prefers to USER_NOTIF: that denial is the node filter's, not seen by the supervisor
-    // (docs/audit.md); the next test has strict as the node's profile
     t.ok(argvs.includes(JSON.stringify(['unshare', '-U', 'true'])), 'unshare\'s execve with its argv');
+    // the node's default profile and strict are ONE filter (oci/merge.ts): both deny unshare, and
+    // the denial goes through the supervisor (stacked, the node's ERRNO answered it unseen)
+    const un = lines.find((l) => l.syscall?.name === 'unshare');
+    t.equal(un?.decision?.action, 'deny', 'the unshare denial is in the log');
+    t.match(un?.decision?.rule, /^profiles\/(strict|base\/always|base\/docker-default)\.yaml:\d+$/, 'with its rule file:line');
 
     const show = audit(['show', id]);
     t.equal(show.code, 0, show.stderr);
@@ -94,6 +96,35 @@ else {
     const show = audit(['show', id]);
     t.equal(show.code, 0, show.stderr);
     t.match(show.stdout, / unshare .*deny.*profiles\/(strict|base\/always)\.yaml:\d+/, 'audit show lists the denied unshare with its rule');
+    t.equal(audit(['verify', id]).code, 0, 'verify passes');
+    t.equal(env.oci(['delete', id]).code, 0, 'delete');
+  });
+
+  t.test('strict by annotation over a node profile that denies what strict allows: that denial is audited with the node profile\'s rule', async (t) => {
+    // the node's profile: default plus symlinks refused with EXDEV (strict allows symlinkat)
+    const prof = `${env.dir}/node-nosymlink.yaml`;
+    writeFileSync(prof, 'extends: default\ndescription: test node profile\nseccomp:\n  rules:\n    - { action: errno(EXDEV), syscalls: [symlink, symlinkat] }\n');
+    const cfg = `${env.dir}/oci-nosymlink.json`;
+    writeFileSync(cfg, JSON.stringify({ profile: prof, allow: ['strict'] }));
+    const was = process.env.TSSANDBOX_OCI_CONFIG;
+    process.env.TSSANDBOX_OCI_CONFIG = cfg;
+    t.teardown(() => { if (was === undefined) delete process.env.TSSANDBOX_OCI_CONFIG; else process.env.TSSANDBOX_OCI_CONFIG = was; });
+    const b = await env.bundle('nosymlink', (c) => {
+      c.annotations = { 'org.tssandbox.profile': 'strict' };
+      c.process.args = ['sh', '-c', 'ln -s /etc/hostname /tmp/l; echo "ln=$?"'];
+    });
+    const id = env.newId('audsym');
+    const out = `${env.dir}/${id}.out`;
+    const run = env.create(id, b, out);
+    t.equal(await run.created, 0, 'create succeeds');
+    t.equal(env.oci(['start', id]).code, 0, 'start');
+    t.equal((await run.exited).status, 0, 'the payload exits 0');
+    t.match(readFileSync(out, 'utf8'), /ln=1/, 'ln fails');
+    const lines = readFileSync(`${env.state}/.audit/${id}.ndjson`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+    const sym = lines.find((l) => l.syscall?.name === 'symlinkat' || l.syscall?.name === 'symlink');
+    t.equal(sym?.decision?.action, 'deny', 'the node profile\'s denial is in the log');
+    t.equal(sym?.syscall?.errno, 'EXDEV', 'with the node profile\'s errno');
+    t.equal(sym?.decision?.rule, `${prof}:5`, 'and the node profile\'s rule file:line');
     t.equal(audit(['verify', id]).code, 0, 'verify passes');
     t.equal(env.oci(['delete', id]).code, 0, 'delete');
   });
