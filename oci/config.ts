@@ -10,6 +10,7 @@ import { errnoReason, fail } from '../common/errors.js';
 import { quoteWideArgValues } from '../policy/oci-json.js';
 import type { OciMount, OciSpec } from '../sandbox/oci-spec.js';
 import { checkHooks, type OciHooks } from './hooks.js';
+import { checkNamespaces, type NsJoin } from './namespaces.js';
 import { checkSysctls } from './sysctl.js';
 
 const IdMapping = z.object({ containerID: z.number().int().nonnegative(), hostID: z.number().int().nonnegative(), size: z.number().int().positive() });
@@ -72,8 +73,6 @@ export function readConfig(bundle: string): OciConfig {
   return r.data;
 }
 
-/** the namespaces we make ourselves whatever the bundle says (user, pid, mount, uts, ipc, cgroup) */
-const ALWAYS_NEW = new Set(['user', 'pid', 'mount', 'uts', 'ipc', 'cgroup']);
 /** mount types the launcher makes its own way: devpts with /dev */
 const SKIPPED = new Set(['devpts']);
 /** options that are propagation or atime flags, not tmpfs data */
@@ -85,6 +84,8 @@ export interface Translated {
   readonly rootPath: string;
   /** a network namespace to join (the pod's) */
   readonly netnsPath?: string;
+  /** ipc, uts, pid and cgroup namespaces to join (oci/namespaces.ts) */
+  readonly nsJoins: readonly NsJoin[];
   /** what was left out, one line each (written to the log) */
   readonly notes: readonly string[];
   /** the host-side hooks we run (oci/hooks.ts) */
@@ -95,12 +96,7 @@ export interface Translated {
 export function toSpec(c: OciConfig, bundle: string): Translated {
   const notes: string[] = [];
   const rootPath = isAbsolute(c.root.path) ? c.root.path : join(bundle, c.root.path);
-  let netnsPath: string | undefined;
-  for (const ns of c.linux?.namespaces ?? []) {
-    if (ns.type === 'network' && ns.path) { netnsPath = ns.path; continue; }
-    if (ns.path) fail('TSS_EUSAGE', 'create', `${ns.type} namespace ${ns.path}`, 'joining an existing namespace is not supported yet');
-    if (!ALWAYS_NEW.has(ns.type) && ns.type !== 'network' && ns.type !== 'time') fail('TSS_EUSAGE', 'create', ns.type, 'unknown namespace type');
-  }
+  const { netnsPath, joins } = checkNamespaces(c.linux?.namespaces);
   const mounts: OciMount[] = [];
   for (const m of c.mounts ?? []) {
     const t = m.type ?? (m.options?.some((o) => o === 'bind' || o === 'rbind') ? 'bind' : undefined);
@@ -131,7 +127,7 @@ export function toSpec(c: OciConfig, bundle: string): Translated {
   const p = c.process;
   // sysctls: only keys of namespaces the container owns (ipc and uts always; net with a network namespace)
   const net = c.linux?.namespaces?.find((n) => n.type === 'network');
-  const sysctl = c.linux?.sysctl && Object.keys(c.linux.sysctl).length ? checkSysctls(c.linux.sysctl, net ? { network: net.path ?? 'new' } : {}) : undefined;
+  const sysctl = c.linux?.sysctl && Object.keys(c.linux.sysctl).length ? checkSysctls(c.linux.sysctl, { ...(net ? { network: net.path ?? 'new' } : {}), joined: joins.map((j) => j.type) }) : undefined;
   const caps = p.capabilities ?? {};
   const r = c.linux?.resources ?? {};
   const spec: OciSpec = {
@@ -151,8 +147,8 @@ export function toSpec(c: OciConfig, bundle: string): Translated {
     hostname: c.hostname ?? '',
     mounts,
     linux: {
-      // a joined network namespace is the launcher's `netnsjoin`: no new one on top of it
-      namespaces: (c.linux?.namespaces ?? []).filter((n) => !(n.type === 'network' && n.path)).map((n) => ({ type: n.type })),
+      // a joined namespace is the launcher's `netnsjoin`/`nsjoin`: no new one on top of it
+      namespaces: (c.linux?.namespaces ?? []).filter((n) => !n.path).map((n) => ({ type: n.type })),
       maskedPaths: c.linux?.maskedPaths ?? [],
       readonlyPaths: c.linux?.readonlyPaths ?? [],
       resources: {
@@ -166,5 +162,5 @@ export function toSpec(c: OciConfig, bundle: string): Translated {
     annotations: {},
   };
   const hooks = checkHooks(c.hooks);
-  return { spec, rootPath, notes, ...(netnsPath ? { netnsPath } : {}), ...(hooks ? { hooks } : {}) };
+  return { spec, rootPath, notes, nsJoins: joins, ...(netnsPath ? { netnsPath } : {}), ...(hooks ? { hooks } : {}) };
 }

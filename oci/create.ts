@@ -53,7 +53,7 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
   const bundle = resolve(o.bundle);
   if (existsSync(recordFile(o.stateRoot, id))) fail('TSS_ECONTAINER', 'create', id, 'container with the given ID already exists');
   const config = readConfig(bundle);
-  const { spec: base, rootPath, notes, netnsPath, hooks } = toSpec(config, bundle);
+  const { spec: base, rootPath, notes, netnsPath, nsJoins, hooks } = toSpec(config, bundle);
   for (const n of notes) o.note(n);
   try { if (!statSync(rootPath).isDirectory()) fail('TSS_EUSAGE', 'create', rootPath, 'root.path is not a directory'); } catch (e) { if (e instanceof SandboxError) throw e; fail('TSS_EUSAGE', 'create', rootPath, 'root.path does not exist'); }
   // the bundle's annotations are the pod's: none of them may name our own internal keys
@@ -146,6 +146,7 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
     const plan: LaunchPlan = {
       ...planned, setup, uidMap, gidMap, rootUid, rootGid,
       ...(netnsPath ? { netnsJoin: netnsPath } : {}),
+      ...(nsJoins.length ? { nsJoin: nsJoins } : {}),
       noNewPrivileges: planned.noNewPrivileges || before.length > 0,
       ...(layers ? {} : { rootDir: { path: rootPath, idmap } }),
       gate: true,

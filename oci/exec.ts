@@ -34,7 +34,8 @@ export function execPlan(base: LaunchPlan, procText: string, o: { detach: boolea
   const terminal = p.terminal ?? false;
   if (terminal && o.detach && !o.consoleSocket) fail('TSS_EUSAGE', 'exec', '--process', 'process.terminal with --detach needs --console-socket');
   const asked = p.capabilities?.bounding ? capabilityMask(p.capabilities.bounding) : base.capabilities;
-  const { gate: _g, consoleSocket: _c, inheritStdio: _i, netnsJoin: _n, rootDir: _r, ...rest } = base;
+  // joined namespaces (netnsJoin, nsJoin) are the payload's now: exec enters them all through its pidfd
+  const { gate: _g, consoleSocket: _c, inheritStdio: _i, netnsJoin: _n, nsJoin: _j, rootDir: _r, ...rest } = base;
   return {
     ...rest,
     // a joined or own network namespace is the payload's: exec joins it through the pidfd

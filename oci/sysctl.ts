@@ -12,11 +12,14 @@ const IPC = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.
 export interface SysctlNamespaces {
   /** 'new': its own network namespace; a path: a joined one (the pod's); undefined: the host's */
   readonly network?: 'new' | string;
+  /** ipc, uts, … namespaces joined by path (a pod's, oci/namespaces.ts): not the container's own */
+  readonly joined?: readonly string[];
 }
 
 function whyRefused(key: string, ns: SysctlNamespaces): string | null {
-  if (IPC.has(key) || key.startsWith('fs.mqueue.')) return null; // its own ipc namespace, always
-  if (key === 'kernel.domainname') return null; // its own uts namespace, always
+  // its own ipc and uts namespaces, unless joined: then they are the pod's, shared with its other containers
+  if (IPC.has(key) || key.startsWith('fs.mqueue.')) return ns.joined?.includes('ipc') ? 'the ipc namespace is joined by path: it is the pod\'s, not the container\'s own' : null;
+  if (key === 'kernel.domainname') return ns.joined?.includes('uts') ? 'the uts namespace is joined by path: it is the pod\'s, not the container\'s own' : null;
   if (key === 'kernel.hostname') return 'set the hostname with the hostname field';
   if (key.startsWith('net.')) {
     if (!ns.network) return 'the container shares the host\'s network namespace';

@@ -68,6 +68,8 @@ export interface LaunchPlan {
   readonly consoleSocket?: string;
   /** OCI mode: a network namespace to join (a pod's), before the user namespace is made; network must be 'host' */
   readonly netnsJoin?: string;
+  /** OCI mode: ipc, uts, pid, cgroup namespaces to join by path (a pod's; oci/namespaces.ts) instead of making new ones */
+  readonly nsJoin?: readonly { readonly type: 'ipc' | 'uts' | 'pid' | 'cgroup'; readonly path: string }[];
   /** OCI mode: filters installed BEFORE `seccomp` (the bundle's own), stacked by the kernel */
   readonly seccompBefore?: readonly Buffer[];
   /** OCI process.user.umask: the payload's umask */
@@ -109,6 +111,7 @@ export function encodePlan(plan: LaunchPlan): { bytes: Buffer; steps: string[] }
   add('idmapbase', plan.rootUid, plan.rootGid);
   add('netns', plan.network);
   if (plan.netnsJoin) add('netnsjoin', plan.netnsJoin);
+  for (const j of plan.nsJoin ?? []) add('nsjoin', j.type, j.path);
   if (plan.netnsFile) add('netnsfile', plan.netnsFile);
   if (plan.netHook?.length) add('nethook', ...plan.netHook);
   for (const f of plan.cgroupProcs) add('cgroup', f);

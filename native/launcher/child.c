@@ -108,7 +108,14 @@ _Noreturn void child_main(const struct plan *p, const struct nsfds *ns, const st
    *     put us (our own cgroup). Made here it is owned by the host user namespace: container root
    *     cannot mount cgroupfs in it itself — it gets only the read-only mount the plan asked for. */
   int cgroupns_early = plan_find(p, "cgroupns") != NULL;
-  if (cgroupns_early && unshare(CLONE_NEWCGROUP) < 0) die_msg("unshare", errno, "cgroup namespace");
+  /*     A joined cgroup namespace (a pod's, main.c join_early) is entered here for the same reason,
+   *     and while still host root: after step 6 we would have no capability over its owner. */
+  if (g_cgroupns_fd >= 0) {
+    if (setns(g_cgroupns_fd, CLONE_NEWCGROUP) < 0) die_msg("setns", errno, "the joined cgroup namespace");
+    close(g_cgroupns_fd);
+    g_cgroupns_fd = -1;
+    cgroupns_early = 1;
+  } else if (cgroupns_early && unshare(CLONE_NEWCGROUP) < 0) die_msg("unshare", errno, "cgroup namespace");
 
   /* 3. Build the tree (idmapped layers, overlay, /proc, /dev, tmpfs, volumes, masks, read-only
    *    remounts) in this mount namespace, which the HOST user namespace owns. */
@@ -142,7 +149,14 @@ _Noreturn void child_main(const struct plan *p, const struct nsfds *ns, const st
    *    root it at the launcher's cgroup; v1 has no CLONE_INTO_CGROUP). */
   if (!cgroupns_early && unshare(CLONE_NEWCGROUP) < 0) die_msg("unshare", errno, "cgroup namespace");
   const struct op *hn = plan_find(p, "hostname");
-  if (hn && hn->nfields == 2 && sethostname(hn->f[1], strlen(hn->f[1])) < 0) die_step(hn, errno, hn->f[1]);
+  /*    A joined uts namespace (a pod's) is not ours to rename, nor could we (its owner is not our
+   *    user namespace): the hostname must be the one it already has (podman and the CRI give the pod's). */
+  int uts_joined = 0;
+  for (int i = 0; i < p->nops; i++) if (!strcmp(p->ops[i].f[0], "nsjoin") && p->ops[i].nfields == 3 && !strcmp(p->ops[i].f[1], "uts")) uts_joined = 1;
+  if (hn && hn->nfields == 2 && uts_joined) {
+    char cur[HOST_NAME_MAX + 1] = {0};
+    if (gethostname(cur, sizeof cur - 1) < 0 || strcmp(cur, hn->f[1])) die_step(hn, EPERM, hn->f[1]);
+  } else if (hn && hn->nfields == 2 && sethostname(hn->f[1], strlen(hn->f[1])) < 0) die_step(hn, errno, hn->f[1]);
 
   /* 8. Ids: supplementary groups first, then gid, then uid (after setresuid we could not change
    *    the others any more). */

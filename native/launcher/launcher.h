@@ -79,6 +79,8 @@ void forward_listener(int child_sock, pid_t pid);
 extern int g_trace_gate_fd;
 
 struct stdio_fds;
+/* main.c — a joined cgroup namespace (`nsjoin cgroup PATH`), entered by the child instead of making one (-1: none) */
+extern int g_cgroupns_fd;
 /* main.c — OCI create/start: the child's end of the start gate (-1 without one), and the wait on it */
 extern int g_start_fd;
 void child_wait_start(int fd);

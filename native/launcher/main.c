@@ -84,6 +84,36 @@ static void join_netns(const struct plan *p) {
   close(fd);
 }
 
+/* join_early: `nsjoin TYPE PATH` — a pod's ipc, uts, pid or cgroup namespace (oci/namespaces.ts).
+ * ipc and uts are joined here, by the launcher itself and before the user namespace is made, for
+ * the reason join_netns gives: the helper (userns.c) then makes no new ones, and the namespaces stay
+ * owned by their maker's user namespace, so the container has no capability over them. pid is only
+ * opened here and joined right before the clone (*pidns_fd): joining it now would put the userns
+ * helper in the pod too. cgroup is opened here and joined by the child where it would make its own
+ * (child.c 2b: g_cgroupns_fd). Every file must really be a namespace (nsfs), and setns(fd, TYPE)
+ * checks it is of that type. */
+int g_cgroupns_fd = -1;
+
+static void join_early(const struct plan *p, int *pidns_fd) {
+  *pidns_fd = -1;
+  for (int i = 0; i < p->nops; i++) {
+    const struct op *op = &p->ops[i];
+    if (strcmp(op->f[0], "nsjoin")) continue;
+    if (op->nfields != 3) die_step(op, EINVAL, "nsjoin");
+    int fd = open(op->f[2], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) die_step(op, errno, op->f[2]);
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC) die_step(op, EXDEV, op->f[2]);
+    const char *t = op->f[1];
+    if (!strcmp(t, "ipc") || !strcmp(t, "uts")) {
+      if (setns(fd, !strcmp(t, "ipc") ? CLONE_NEWIPC : CLONE_NEWUTS) < 0) die_step(op, errno, op->f[2]);
+      close(fd);
+    } else if (!strcmp(t, "pid") && *pidns_fd < 0) *pidns_fd = fd;
+    else if (!strcmp(t, "cgroup") && g_cgroupns_fd < 0) g_cgroupns_fd = fd;
+    else die_step(op, EINVAL, t);
+  }
+}
+
 void child_wait_hooks(int fd) {
   char c = 'h';
   if (write(fd, &c, 1) != 1) die_msg("hooks", errno, "tell the launcher the namespaces exist");
@@ -185,6 +215,8 @@ int main(void) {
    * as root of a namespace the user owns, exactly as it runs as host root */
   rootless_enter(&plan);
   join_netns(&plan);
+  int pidns_fd;
+  join_early(&plan, &pidns_fd);
   struct nsfds ns;
   userns_create(&plan, &ns);
 
@@ -212,8 +244,14 @@ int main(void) {
   }
 
   /* A new pid namespace (the payload is its pid 1; when it exits the kernel kills the rest) and a
-   * new mount namespace owned by the host user namespace, where the tree is built. */
-  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0);
+   * new mount namespace owned by the host user namespace, where the tree is built. A joined pid
+   * namespace (a pod's, join_early) instead: entered only now, so only the child goes into it, and
+   * the payload is one more process there (the cgroup's kill reaps what it leaves behind). */
+  if (pidns_fd >= 0) {
+    if (setns(pidns_fd, CLONE_NEWPID) < 0) die_msg("setns", errno, "the joined pid namespace");
+    close(pidns_fd);
+  }
+  pid_t pid = (pid_t)syscall(SYS_clone, (pidns_fd >= 0 ? 0 : CLONE_NEWPID) | CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) die_msg("clone", errno, "pid and mount namespaces");
   if (pid == 0) {
     close(go[1]); close(err[0]); close(alive[1]);

@@ -141,6 +141,15 @@ void userns_create(const struct plan *p, struct nsfds *out) {
   int to_helper[2], from_helper[2];
   const struct op *netop = plan_find(p, "netns");
   int new_net = !netop || strcmp(netop->f[1], "host") != 0;
+  /* a joined uts or ipc namespace (main.c join_early): the launcher, and so the helper, is in it already */
+  int own = 0;
+  for (int i = 0; i < p->nops; i++) {
+    const struct op *j = &p->ops[i];
+    if (strcmp(j->f[0], "nsjoin") || j->nfields != 3) continue;
+    if (!strcmp(j->f[1], "uts")) own |= CLONE_NEWUTS;
+    if (!strcmp(j->f[1], "ipc")) own |= CLONE_NEWIPC;
+  }
+  int fresh = (CLONE_NEWUTS | CLONE_NEWIPC) & ~own;
   if (pipe2(to_helper, O_CLOEXEC) < 0 || pipe2(from_helper, O_CLOEXEC) < 0) die_msg("userns", errno, "pipe");
   pid_t h = fork();
   if (h < 0) die_msg("userns", errno, "fork");
@@ -154,7 +163,7 @@ void userns_create(const struct plan *p, struct nsfds *out) {
     if (read(to_helper[0], &c, 1) != 1) _exit(12); /* maps written */
     /* the helper's own failures are reported by the helper (die_msg: one status line naming the
      * step, exit 125); the launcher then says nothing more (helper_failed) */
-    if (unshare(CLONE_NEWUTS | CLONE_NEWIPC | (new_net ? CLONE_NEWNET : 0)) < 0) die_msg("unshare", errno, "net, uts and ipc namespaces");
+    if ((fresh || new_net) && unshare(fresh | (new_net ? CLONE_NEWNET : 0)) < 0) die_msg("unshare", errno, "net, uts and ipc namespaces");
     if (new_net && loopback_up() < 0) die_msg("loopback", errno, "lo");
     if (new_net) unprivileged_low_ports();
     if (write(from_helper[1], "n", 1) != 1) _exit(14);
