@@ -13,7 +13,7 @@ int LastErrno() { return last_errno; }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tss::InitFdCalls(env, exports);
-  tss::InitWatcher(env, exports);
+  tss::InitNotifier(env, exports);
   tss::InitTrim(env, exports);
   return exports;
 }

@@ -7,6 +7,6 @@ namespace tss {
 void SetLastErrno(int e);
 int LastErrno();
 void InitFdCalls(Napi::Env env, Napi::Object exports);
-void InitWatcher(Napi::Env env, Napi::Object exports);
+void InitNotifier(Napi::Env env, Napi::Object exports);
 void InitTrim(Napi::Env env, Napi::Object exports);
 }  // namespace tss

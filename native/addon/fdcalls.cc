@@ -1,15 +1,15 @@
-// native/addon/fdcalls.cc — synchronous fd calls: socketpair, SCM_RIGHTS receive, ioctl, poll, flock, process_vm_readv, syscall
+// native/addon/fdcalls.cc — synchronous fd calls: socketpair, SCM_RIGHTS receive, ioctl, flock, process_vm_readv, syscall
 //
 // Every call returns what libc returned (-1 on failure, the errno kept for errno()); arguments are
 // checked for type here, their meaning by the TypeScript caller (sandbox/notify/sys.ts).
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "addon.h"
@@ -104,15 +104,44 @@ Napi::Value IoctlValue(const Napi::CallbackInfo& info) {
   return Result(info.Env(), ioctl(Int(info, 0), Req(info, 1), static_cast<unsigned long>(Long(info[2]))));
 }
 
-// poll(fd, events): revents without waiting (0: nothing)
-Napi::Value PollNow(const Napi::CallbackInfo& info) {
-  struct pollfd p = {Int(info, 0), static_cast<short>(Int(info, 1)), 0};
-  int r = poll(&p, 1, 0);
-  if (r < 0) SetLastErrno(errno);
-  return Napi::Number::New(info.Env(), r > 0 ? p.revents : 0);
-}
-
 Napi::Value Flock(const Napi::CallbackInfo& info) { return Result(info.Env(), flock(Int(info, 0), Int(info, 1))); }
+
+// sendFdTo(path, payload, fd): connect a SOCK_STREAM unix socket to path, send payload with fd by
+// SCM_RIGHTS in one sendmsg, close (the runtime-spec's seccomp agent hand-off, oci/agent.ts); 0 or -1
+Napi::Value SendFdTo(const Napi::CallbackInfo& info) {
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsBuffer()) { SetLastErrno(EINVAL); return Napi::Number::New(info.Env(), -1); }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  auto payload = info[1].As<Napi::Buffer<char>>();
+  int fd = Int(info, 2);
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path || payload.Length() == 0) { SetLastErrno(EINVAL); return Napi::Number::New(info.Env(), -1); }
+  memcpy(addr.sun_path, path.c_str(), path.size());
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Result(info.Env(), -1);
+  if (connect(s, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) { int e = errno; close(s); errno = e; return Result(info.Env(), -1); }
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {payload.Data(), payload.Length()};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof cbuf;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t n = sendmsg(s, &msg, MSG_NOSIGNAL);
+  int e = errno;
+  close(s);
+  if (n < 0) { errno = e; return Result(info.Env(), -1); }
+  // one sendmsg on a stream socket may send less than asked: the agent would read a cut state
+  if (static_cast<size_t>(n) != payload.Length()) { errno = EMSGSIZE; return Result(info.Env(), -1); }
+  return Napi::Number::New(info.Env(), 0);
+}
 
 // readMemory(pid, addr, buffer): process_vm_readv into the buffer; bytes read, or -1
 Napi::Value ReadMemory(const Napi::CallbackInfo& info) {
@@ -142,10 +171,10 @@ void InitFdCalls(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("ioctl", Napi::Function::New(env, Ioctl));
   exports.Set("ioctlValue", Napi::Function::New(env, IoctlValue));
-  exports.Set("pollNow", Napi::Function::New(env, PollNow));
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("readMemory", Napi::Function::New(env, ReadMemory));
   exports.Set("syscall", Napi::Function::New(env, Syscall));
+  exports.Set("sendFdTo", Napi::Function::New(env, SendFdTo));
 }
 
 }  // namespace tss

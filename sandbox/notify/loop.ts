@@ -5,27 +5,28 @@
 // entry is answered with the profile's errno after its line is written. The memory read is only
 // trusted for as long as NOTIF_ID_VALID says the target is still stopped in that very syscall.
 //
-// The event loop never waits on the listener: the listener sits in the event loop's own epoll set (a
-// libuv poll handle, sys.ts watchFd), RECV is issued only when it is readable, and a burst is
-// drained synchronously in batches.
-import { syscallName } from '../../abi/index.js';
+// The event loop never waits on the listener: a thread of our addon (native/addon/notifier.cc)
+// receives every notification and hands it over in order. The calls that need no decision — an
+// `observe` entry whose line needs only registers, from a task whose /proc facts are already held —
+// it answers CONTINUE itself, and this loop records them after the fact (observe is audit only,
+// never a security decision); everything else waits, unanswered, until this loop has recorded it
+// and answers. That keeps the JS out of the hot round trip (bench/notify.ts) without moving a
+// decision into C.
+import { syscallName, syscallNumber } from '../../abi/index.js';
 import type { SeccompPolicy } from '../../policy/seccomp/types.js';
 import type { AuditWriter } from '../../audit/writer.js';
 import type { MemReader } from './decode.js';
 import type { EmulateCall } from './emulate.js';
-import { ARCH_BY_AUDIT, SyscallRecorder } from './record.js';
+import { ARCH_BY_AUDIT, READS_MEMORY, SyscallRecorder } from './record.js';
 import type { NotifyTable } from './rules.js';
-import { errno as lastErrno, ioctl, ioctlValue, pollNow, readMemory, watchFd, POLLERR, POLLHUP } from './sys.js';
+import { errno as lastErrno, ioctl, ioctlValue, readMemory, startNotifier, NOTIFIER_ANSWERED, NOTIFIER_GONE, NOTIFIER_RECORD, type Notifier } from './sys.js';
 
-const NOTIF_RECV = 0xc0502100;
 const NOTIF_SEND = 0xc0182101;
 const NOTIF_ID_VALID = 0x40082102;
 const NOTIF_SET_FLAGS = 0x40082104;
 const USER_NOTIF_FD_SYNC_WAKE_UP = 1;
 const FLAG_CONTINUE = 1;
-const ENOENT = 2;
 const EPERM = 1;
-const BATCH = 64;
 
 export interface LoopOptions {
   readonly fd: number;
@@ -41,18 +42,22 @@ export interface LoopOptions {
   readonly emulate?: { handle(c: EmulateCall): void };
 }
 
-export interface LoopStats { received: number; answered: number; gone: number; denied: number }
+export interface LoopStats {
+  received: number; answered: number; gone: number; denied: number;
+  /** of `answered`: continued by the notifier thread itself (observe-only calls of a known task) */
+  fast: number;
+}
 
 
 /** NotifyLoop owns the listener fd until stop(); run() resolves when every target is gone. */
 export class NotifyLoop {
-  readonly stats: LoopStats = { received: 0, answered: 0, gone: 0, denied: 0 };
+  readonly stats: LoopStats = { received: 0, answered: 0, gone: 0, denied: 0, fast: 0 };
   readonly syncWakeUp: boolean;
   private stopped = false;
   private finish: ((err?: unknown) => void) | undefined;
-  private readonly req = Buffer.alloc(80);
   private readonly resp = Buffer.alloc(24);
   private readonly idBuf = Buffer.alloc(8);
+  private notifier: Notifier | undefined;
   /** the rule lookup and the line of one call, the same code the ptrace loop uses */
   private readonly rec: SyscallRecorder;
 
@@ -60,7 +65,10 @@ export class NotifyLoop {
     // the target and the supervisor wake on the same CPU (6.6+): a round trip costs less; older kernels
     // say EINVAL. The flags are the ioctl's argument itself, not a pointer to them.
     this.syncWakeUp = ioctlValue(o.fd, NOTIF_SET_FLAGS, USER_NOTIF_FD_SYNC_WAKE_UP) === 0;
-    this.rec = new SyscallRecorder(o.table, o.policy, 'notify');
+    // a task's facts dropped here must be dropped by the notifier too: its next call comes to JS again
+    this.rec = new SyscallRecorder(o.table, o.policy, 'notify', (pid) => {
+      if (pid === undefined) this.notifier?.forgetAll(); else this.notifier?.forgetPid(pid);
+    });
   }
 
   stop(): void { this.stopped = true; this.finish?.(); }
@@ -71,43 +79,45 @@ export class NotifyLoop {
     return new Promise((resolve, reject) => {
       // idle, the loop still beats: the watchdog's heartbeat proves the event loop turns
       const idle = setInterval(() => this.o.beat?.(), 250);
-      let w: { close(): void } | undefined;
       const finish = (err?: unknown) => {
         clearInterval(idle);
-        w?.close();
+        this.notifier?.stop();
+        this.notifier = undefined;
         this.finish = undefined;
         if (err) reject(err as Error); else resolve(this.stats);
       };
       this.finish = finish;
-      w = watchFd(this.o.fd, (rev) => {
+      this.notifier = startNotifier(this.o.fd, fastKeys(this.o.table), (records, ended) => {
         this.o.beat?.();
         if (this.stopped) return finish();
         try {
-          if (rev & 1) {
-            // drain a burst synchronously; what is left calls back on the next turn (level-triggered)
-            for (let i = 0; i < BATCH; i++) { this.handleOne(); if (!(pollNow(this.o.fd) & 1)) break; }
-          } else if (rev & (POLLHUP | POLLERR)) {
-            finish(); // the filter has no task left: the container is gone
-          }
-        } catch (e) { finish(e); }
+          for (let at = 0; at + NOTIFIER_RECORD <= records.length; at += NOTIFIER_RECORD) this.handle(records, at);
+        } catch (e) { return finish(e); }
+        if (ended) finish(); // the filter has no task left: the container is gone
       });
     });
   }
 
-  /** handleOne: RECV one notification (the listener is readable), decide from the table, record, answer. */
-  handleOne(): void {
-    const req = this.req.fill(0); // the kernel insists on a zeroed seccomp_notif
-    if (ioctl(this.o.fd, NOTIF_RECV, req) < 0) { if (lastErrno() === ENOENT) this.stats.gone++; return; }
+  /** handle one received notification (at `at` of a notifier batch): decide from the table, record, answer. */
+  private handle(b: Buffer, at: number): void {
     this.stats.received++;
-    const id = req.readBigUInt64LE(0);
-    const pid = req.readUInt32LE(8);
-    const nr = req.readInt32LE(16);
-    const audit = req.readUInt32LE(20);
+    const id = b.readBigUInt64LE(at);
+    const pid = b.readUInt32LE(at + 8);
+    const nr = b.readInt32LE(at + 16);
+    const audit = b.readUInt32LE(at + 20);
+    const flags = b.readUInt32LE(at + 80);
     const args: bigint[] = [];
-    for (let i = 0; i < 6; i++) args.push(req.readBigUInt64LE(32 + 8 * i));
+    for (let i = 0; i < 6; i++) args.push(b.readBigUInt64LE(at + 32 + 8 * i));
     const arch = ARCH_BY_AUDIT.get(audit);
     const name = arch ? syscallName(arch, nr) ?? `nr${nr}` : `nr${nr}`;
     const entry = this.rec.entryFor(name, nr, audit, args);
+    if (flags & NOTIFIER_ANSWERED) {
+      // continued already by the notifier thread (fastKeys): only recorded here, from registers
+      const line = this.rec.describe(entry, name, nr, arch ?? String(audit), pid, args, answeredRead);
+      if (flags & NOTIFIER_GONE) this.stats.gone++; else { this.stats.answered++; this.stats.fast++; }
+      try { this.o.writer.append(line); } catch (e) { this.o.onFatal?.(e as Error); }
+      return;
+    }
     if (entry?.kind === 'emulate' && this.o.emulate && arch) {
       // never answered CONTINUE: read once, opened by the helper, recorded, the fd injected (emulate.ts)
       this.o.emulate.handle({ id, pid, nr, name, arch, args, entry });
@@ -128,8 +138,12 @@ export class NotifyLoop {
       this.o.onFatal?.(e as Error);
     }
     if (deny) this.stats.denied++;
-    this.answer(id, deny);
+    // before the answer, which lets the task make its next call: its /proc facts were read while it
+    // waited, so its observe-only calls may be continued by the thread from now on (an exec changes
+    // them: it comes back here)
     if (name === 'execve' || name === 'execveat') this.rec.forget(pid);
+    else if (this.rec.knows(pid)) this.notifier?.knowPid(pid);
+    this.answer(id, deny);
   }
 
   private idValid(id: bigint): boolean {
@@ -147,4 +161,24 @@ export class NotifyLoop {
     if (ioctl(this.o.fd, NOTIF_SEND, r) < 0) this.stats.gone++;
     else this.stats.answered++;
   }
+}
+
+/** a call the notifier continued never has its memory read: it may already be elsewhere (READS_MEMORY) */
+const answeredRead: MemReader = () => { throw new Error('internal: a call continued by the notifier had its memory read'); };
+
+/**
+ * fastKeys: the [AUDIT_ARCH, nr] pairs the notifier thread may continue itself — syscalls every
+ * notify entry of which is `observe` (whichever predicate matched, the answer is CONTINUE) and
+ * whose line is made from registers alone.
+ */
+export function fastKeys(table: NotifyTable): number[] {
+  const out: number[] = [];
+  for (const [name, idx] of Object.entries(table.bySyscall)) {
+    if (!idx.length || READS_MEMORY.has(name) || !idx.every((i) => table.entries[i]?.kind === 'observe')) continue;
+    for (const [audit, arch] of ARCH_BY_AUDIT) {
+      const nr = syscallNumber(arch, name);
+      if (nr !== undefined) out.push(audit, nr);
+    }
+  }
+  return out;
 }

@@ -19,6 +19,12 @@ interface ProcInfo { nsPid?: number; comm?: string; uid?: number; gid?: number }
 /** AUDIT_ARCH_* value → our arch name (the foreign arches the filter kills are absent) */
 export const ARCH_BY_AUDIT = new Map<number, Arch>(Object.entries(AUDIT_ARCH).filter(([k]) => k !== 'arm').map(([k, v]) => [v >>> 0, k as Arch]));
 
+/**
+ * the calls whose line `describe` reads target memory for (a path, argv, a sockaddr): they must be
+ * recorded while the target waits, so a supervisor never answers them before JS has seen them
+ */
+export const READS_MEMORY: ReadonlySet<string> = new Set(['execve', 'execveat', 'connect', 'bind', 'open', 'creat', 'openat', 'openat2']);
+
 /** errnoOf: the errno a deny entry answers with (EPERM when the entry is missing: fail closed) */
 export function errnoOf(entry: NotifyEntry | undefined): number {
   return entry?.kind !== 'observe' ? (entry?.errno ?? EPERM) : 0;
@@ -28,10 +34,14 @@ export function errnoOf(entry: NotifyEntry | undefined): number {
 export class SyscallRecorder {
   private readonly procs = new Map<number, ProcInfo>();
 
-  constructor(private readonly table: NotifyTable, private readonly policy: SeccompPolicy, private readonly layer: 'notify' | 'ptrace') {}
+  /** onForget: told when a task's facts are dropped (one pid, or all of them: undefined) */
+  constructor(private readonly table: NotifyTable, private readonly policy: SeccompPolicy, private readonly layer: 'notify' | 'ptrace', private readonly onForget?: (pid?: number) => void) {}
 
   /** forget: the task exec'd (its comm changes) or is gone */
-  forget(pid: number): void { this.procs.delete(pid); }
+  forget(pid: number): void { this.procs.delete(pid); this.onForget?.(pid); }
+
+  /** knows: this task's /proc facts are held (read while it waited in a call) */
+  knows(pid: number): boolean { return this.procs.has(pid); }
 
   /** entryFor: the notify entry the filter applied to this call (decided from the registers, never memory) */
   entryFor(name: string, nr: number, auditArch: number, args: bigint[]): NotifyEntry | undefined {
@@ -113,7 +123,7 @@ export class SyscallRecorder {
       if (uid) p.uid = Number(uid);
       if (gid) p.gid = Number(gid);
     } catch { /* the process is gone: the id check below says so */ }
-    if (this.procs.size > 4096) this.procs.clear();
+    if (this.procs.size > 4096) { this.procs.clear(); this.onForget?.(); }
     this.procs.set(pid, p);
     return p;
   }

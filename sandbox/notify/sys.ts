@@ -1,14 +1,14 @@
-// sandbox/notify/sys.ts — the libc calls the supervisor needs and Node lacks: socketpair, recvmsg of an fd, ioctl, poll, flock, process_vm_readv (supervisor and CLI, via our addon native/addon, loaded lazily)
+// sandbox/notify/sys.ts — the libc calls the supervisor needs and Node lacks: socketpair, recvmsg of an fd, ioctl, the notifier thread, flock, process_vm_readv (supervisor and CLI, via our addon native/addon, loaded lazily)
 //
-// Everything here is synchronous but the wait: watchFd puts the fd in the event
-// loop's own epoll set (a libuv poll handle), so the event loop never waits for a notification and
-// a ready listener wakes the main thread directly. The ioctls themselves are only issued once the
-// listener polled readable, and SEND never blocks.
+// Everything here is synchronous but the wait: the listener is waited on by the addon's notifier
+// thread (startNotifier), never by the event loop; the ioctls issued from JS (SEND, ID_VALID) never
+// block.
 import { createRequire } from 'node:module';
 import { fail } from '../../common/errors.js';
 import { NATIVE_ADDON_PATH } from '../paths.js';
 
-interface Watcher { start(): void; stop(): void; close(): void }
+/** native/addon/notifier.cc: the thread that receives notifications and answers observe-only ones */
+export interface Notifier { start(): void; stop(): void; knowPid(pid: number): void; forgetPid(pid: number): void; forgetAll(): void }
 interface Native {
   errno(): number;
   socketPair(): [number, number] | null;
@@ -16,12 +16,11 @@ interface Native {
   close(fd: number): number;
   ioctl(fd: number, req: number, arg: Buffer): number;
   ioctlValue(fd: number, req: number, value: number): number;
-  pollNow(fd: number, events: number): number;
   flock(fd: number, op: number): number;
   readMemory(pid: number, addr: bigint, into: Buffer): number;
   syscall(nr: number, ...args: (number | bigint)[]): number;
   dropStartupPages(): number;
-  Watcher: new (fd: number, events: number, cb: (revents: number) => void) => Watcher;
+  Notifier: new (fd: number, fastKeys: number[], onRecords: (records: Buffer, ended: boolean) => void) => Notifier;
 }
 
 let lib: Native | undefined;
@@ -59,22 +58,23 @@ export function ioctl(fd: number, req: number, arg: Buffer): number { return loa
 /** flock(2) on an fd; 0, or -1 with errno() */
 export function flock(fd: number, op: number): number { return load().flock(fd, op); }
 
-const POLLIN = 0x1;
-export const POLLERR = 0x8;
-export const POLLHUP = 0x10;
-
-/** pollNow: revents of fd without waiting (0: nothing) */
-export function pollNow(fd: number): number { return load().pollNow(fd, POLLIN); }
+/** one record of a Notifier batch: the raw struct seccomp_notif, then u32 flags (NOTIFIER_*) */
+export const NOTIFIER_RECORD = 88;
+/** the notifier thread answered CONTINUE itself (an observe-only, registers-only call of a known task) */
+export const NOTIFIER_ANSWERED = 1;
+/** … and the SEND failed: the task was gone */
+export const NOTIFIER_GONE = 2;
 
 /**
- * watchFd calls onReady(revents) each time fd is readable (or hung up, or in error) until the
- * returned watcher is stopped or closed. Level-triggered: what is left unread calls again.
- * An active watcher keeps the event loop alive.
+ * startNotifier receives the listener's notifications on a thread of the addon and hands them to
+ * onRecords on the event loop, in order, in batches; `ended` once no task is left in the filter.
+ * `fastKeys` (flattened [AUDIT_ARCH, nr] pairs) are the calls it may answer CONTINUE itself, for
+ * tasks marked with knowPid. The notifier keeps the event loop alive until stop().
  */
-export function watchFd(fd: number, onReady: (revents: number) => void): Watcher {
-  const w = new (load().Watcher)(fd, POLLIN, onReady);
-  w.start();
-  return w;
+export function startNotifier(fd: number, fastKeys: number[], onRecords: (records: Buffer, ended: boolean) => void): Notifier {
+  const n = new (load().Notifier)(fd, fastKeys, onRecords);
+  n.start();
+  return n;
 }
 
 /**

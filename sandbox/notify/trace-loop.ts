@@ -42,7 +42,7 @@ export interface TraceOptions {
 
 /** TraceLoop owns the tracer; `attached` settles once it seized the pid, `done` once no tracee is left. */
 export class TraceLoop {
-  readonly stats: LoopStats = { received: 0, answered: 0, gone: 0, denied: 0 };
+  readonly stats: LoopStats = { received: 0, answered: 0, gone: 0, denied: 0, fast: 0 };
   readonly attached: Promise<void>;
   readonly done: Promise<LoopStats>;
   /** the tracer's pid (for tests and the stray-process check) */

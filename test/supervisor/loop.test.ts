@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { AuditWriter } from '../../audit/writer.js';
-import { NotifyLoop } from '../../sandbox/notify/loop.js';
+import { fastKeys, NotifyLoop } from '../../sandbox/notify/loop.js';
+import { AUDIT_ARCH, syscallNumber } from '../../abi/index.js';
 import type { NotifyTable } from '../../sandbox/notify/rules.js';
 import { closeFd, recvFd, socketPair } from '../../sandbox/notify/sys.js';
 import { Watchdog } from '../../sandbox/notify/watchdog.js';
@@ -55,6 +56,53 @@ t.test('observe: every call is recorded, then continues (getppid returns the rea
   t.ok(lines.every((l) => l.syscall.name === 'getppid' && l.decision.action === 'observe' && l.decision.rule === 'test.yaml:1'));
 });
 
+t.test('observe fast path: after its first call, a task\'s observe-only calls are continued by the notifier thread, each still recorded in order with its /proc facts', { skip }, async (t) => {
+  const n = 3000;
+  const tg = await target(n);
+  const log = join(dir, 'fast.ndjson');
+  const w = AuditWriter.open(log, { container: { id: 'fast' } });
+  const loop = new NotifyLoop({ fd: tg.fd, table: table('observe'), policy, writer: w });
+  const stats = await loop.run();
+  closeFd(tg.fd);
+  w.close();
+  t.equal((await tg.exit).code, 0);
+  t.equal(Number(tg.out().trim().split(' ')[1]), process.pid, 'CONTINUE: the kernel ran getppid');
+  t.equal(stats.received, n + 2);
+  t.equal(stats.answered, n + 2);
+  // the first call of the task comes to JS (its /proc facts are read while it waits); every later one
+  // is continued by the thread: the task is single-threaded, so this count is exact
+  t.equal(stats.fast, n + 1, 'all but the first call continued by the thread');
+  const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: number; proc: { pid: number; comm?: string; uid?: number } });
+  t.equal(lines.length, n + 2, 'every call recorded (none lost in the hand-over)');
+  t.ok(lines.every((l, i) => l.seq === lines[0]!.seq + i), 'in order, no gap');
+  t.ok(lines.every((l) => l.proc.pid === tg.child.pid && l.proc.comm === 'notify-bench' && l.proc.uid === 0), 'each with the task\'s pid, comm and uid');
+});
+
+t.test('fastKeys: only syscalls whose every notify entry observes and whose line needs no memory', async (t) => {
+  const tbl: NotifyTable = {
+    entries: [
+      { rule: 0, syscall: 'getppid', kind: 'observe', family: 'a' },
+      { rule: 1, syscall: 'execve', kind: 'observe', family: 'a' },
+      { rule: 2, syscall: 'connect', kind: 'observe', family: 'a' },
+      { rule: 3, syscall: 'uname', kind: 'observe', family: 'a' },
+      { rule: 4, syscall: 'uname', kind: 'deny', errno: 1, family: 'a' },
+      { rule: 5, syscall: 'mount', kind: 'deny', errno: 1, family: 'a' },
+      { rule: 6, syscall: 'getpid', kind: 'observe', family: 'a' },
+      { rule: 7, syscall: 'getpid', kind: 'observe', family: 'b' },
+    ],
+    bySyscall: { getppid: [0], execve: [1], connect: [2], uname: [3, 4], mount: [5], getpid: [6, 7] },
+  };
+  const keys = fastKeys(tbl);
+  const pairs = new Set<string>();
+  for (let i = 0; i < keys.length; i += 2) pairs.add(`${keys[i]}:${keys[i + 1]}`);
+  const has = (name: string) => pairs.has(`${AUDIT_ARCH.x86_64 >>> 0}:${syscallNumber('x86_64', name)}`);
+  t.ok(has('getppid') && has('getpid'), 'observe-only, registers-only: fast (several observe entries too)');
+  t.notOk(has('execve') || has('connect'), 'lines that read memory (argv, sockaddr) stay with JS');
+  t.notOk(has('uname'), 'a syscall with a deny entry stays with JS (which entry matched is decided there)');
+  t.notOk(has('mount'), 'deny: never fast');
+  t.ok(pairs.has(`${AUDIT_ARCH.i386 >>> 0}:${syscallNumber('i386', 'getppid')}`), 'every arch the filter lets through, by its own numbers');
+});
+
 t.test('deny: the errno is answered, after the line', { skip }, async (t) => {
   const tg = await target(3);
   const log = join(dir, 'deny.ndjson');
@@ -84,9 +132,13 @@ t.test('watchdog: a loop that stops answering gets its target killed', { skip },
   const running = loop.run();
   await new Promise((r) => setTimeout(r, 200));
   t.ok(loop.stats.answered > 0, 'answering at first');
+  const before = loop.stats.received;
   // the event loop hangs (a synchronous wait): the target waits in a notified call meanwhile
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
   const e = await tg.exit;
+  // the notifier thread answers observe-only calls by itself, but no further than the queue's bound
+  // while JS records nothing (1.5 s unbounded would be ~10^5 calls): an unrecorded container stops
+  t.ok(loop.stats.received - before <= 600, `the thread stopped at its bound while JS hung (${loop.stats.received - before} calls)`);
   t.equal(e.signal, 'SIGKILL', 'the watchdog killed the target');
   t.ok(dog.fired);
   await running;

@@ -1,40 +1,11 @@
-// test/supervisor/native-addon.test.ts — our addon (native/addon) as the supervisor uses it: fd waits in the event loop, flock liveness, start-up page trimming
+// test/supervisor/native-addon.test.ts — our addon (native/addon) as the supervisor uses it (its notifier thread: test/supervisor/loop.test.ts): flock liveness, start-up page trimming
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { holdLock, lockHeld } from '../../sandbox/lock.js';
 import { NATIVE_ADDON_PATH } from '../../sandbox/paths.js';
-import { closeFd, pollNow, POLLHUP, socketPair, watchFd } from '../../sandbox/notify/sys.js';
-
-/** one wait through the event loop: revents, or 0 when nothing came within timeoutMs */
-function waitFd(fd: number, timeoutMs: number): Promise<number> {
-  return new Promise((resolve) => {
-    const done = (rev: number) => { clearTimeout(timer); w.close(); resolve(rev); };
-    const w = watchFd(fd, done);
-    const timer = setTimeout(() => done(0), timeoutMs);
-  });
-}
-
-t.test('watchFd wakes the event loop when the fd is readable, and reports a hang-up', async (t) => {
-  const [a, b] = socketPair();
-  t.teardown(() => { closeFd(a); closeFd(b); });
-  t.equal(pollNow(a), 0, 'nothing queued: not readable');
-  const seen: number[] = [];
-  const got = new Promise<void>((resolve) => {
-    const w = watchFd(a, (rev) => { seen.push(rev); w.close(); resolve(); });
-  });
-  writeSync(b, 'x');
-  await got;
-  t.ok(seen[0]! & 1, 'POLLIN delivered through the event loop');
-  t.equal(await waitFd(a, 50), 1, 'still readable (level-triggered): a new wait answers at once');
-  const [c, d] = socketPair();
-  t.equal(await waitFd(c, 30), 0, 'nothing arrives: the wait times out with 0');
-  closeFd(d);
-  t.ok((await waitFd(c, 1000)) & POLLHUP, 'the peer closed: POLLHUP');
-  closeFd(c);
-});
 
 t.test('the liveness lock: held by a live process, free once it is gone', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tss-addon-lock-'));
