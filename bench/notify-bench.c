@@ -4,6 +4,8 @@
 //                                  ns/call and one more call's result and errno
 //        notify-bench csup N     — run the target as a child and answer it with the smallest loop
 //                                  there is (RECV, SEND CONTINUE), print the target's ns/call
+//        notify-bench csync N    — the same loop with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP set on the
+//                                  listener (6.6+; ours sets it too): prints "-" where the kernel refuses
 //        notify-bench ttarget N  — the --supervisor ptrace target: wait for a byte on stdin (the
 //                                  tracer is attached), install a filter tracing getppid
 //                                  (SECCOMP_RET_TRACE), call it N times, print ns/call like target
@@ -18,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,7 +87,7 @@ static int recv_fd(int sock) {
   return fd;
 }
 
-static int csup(long n) {
+static int csup(long n, int sync) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) { perror("socketpair"); return 1; }
   pid_t pid = fork();
@@ -92,6 +95,13 @@ static int csup(long n) {
   close(sv[1]);
   int lfd = recv_fd(sv[0]);
   if (lfd < 0) { fprintf(stderr, "no listener\n"); return 1; }
+  /* SET_FLAGS/SYNC_WAKE_UP by number: older uapi headers lack them */
+  if (sync && ioctl(lfd, 0x40082104UL /* SECCOMP_IOCTL_NOTIF_SET_FLAGS */, 1UL /* SYNC_WAKE_UP */) < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    printf("-\n");
+    return 0;
+  }
   struct seccomp_notif req;
   struct seccomp_notif_resp resp;
   for (;;) {
@@ -113,7 +123,8 @@ int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: notify-bench target|csup|ttarget N\n"); return 2; }
   long n = atol(argv[2]);
   if (!strcmp(argv[1], "target")) return target(n, 3);
-  if (!strcmp(argv[1], "csup")) return csup(n);
+  if (!strcmp(argv[1], "csup")) return csup(n, 0);
+  if (!strcmp(argv[1], "csync")) return csup(n, 1);
   if (!strcmp(argv[1], "ttarget")) return ttarget(n);
   return 2;
 }
