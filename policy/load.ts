@@ -8,6 +8,7 @@ import { errnoReason } from '../common/errors.js';
 import type { Profile, Rlimit } from './types.js';
 import { profileSchema, type RawProfile, type RawRule } from './schema.js';
 import { joinPath, lineOf, parseProfileText, profileError, type Parsed } from './source-map.js';
+import { resolveEgress } from './egress.js';
 import { SpecError, actionAt, expandSyscalls, ruleToSeccomp } from './seccomp-spec.js';
 import { resolveEmulateRules } from './emulate.js';
 import { canonicalJson } from './seccomp/compile.js';
@@ -187,6 +188,10 @@ function resolveProfile(nameOrPath: string, first: { file: string; display: stri
     return n;
   });
   const seccomp = resolveSeccomp(layers, sources, nameOrPath);
+  // egress: the nearest layer that says anything decides (none included), like network
+  const egressLayer = [...chain].find((l) => l.raw.egress !== undefined);
+  const egress = egressLayer ? wrapSpec(egressLayer, () => resolveEgress(egressLayer.raw.egress, 'egress')) : undefined;
+  if (egressLayer) sources['egress'] = at(egressLayer, 'egress');
   const warn = pick('warn', (r) => r.warn, undefined as string | undefined);
   const profileNoDigest = {
     name: first.builtin ? nameOrPath : first.display,
@@ -206,6 +211,7 @@ function resolveProfile(nameOrPath: string, first: { file: string; display: stri
       ...(lim.cpus !== undefined ? { cpus: lim.cpus } : {}),
     },
     network: pick('network', (r) => r.network, 'none' as const),
+    ...(egress !== undefined ? { egress } : {}),
     loosen: {
       networkHost: loo.networkHost ?? false, networkLab: loo.networkLab ?? false, capAdd,
       readWrite: loo.readWrite ?? false, seccompOverride: loo.seccompOverride ?? false, raiseLimits: loo.raiseLimits ?? false,

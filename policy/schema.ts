@@ -78,6 +78,8 @@ export const profileSchema = z.strictObject({
     pids: z.number().int().positive().optional(), cpus: z.number().positive().max(1024).optional(),
   }).optional(),
   network: z.enum(['none', 'host', 'lab']).optional(),
+  /** traffic beyond a lab network: none, all, or destinations CIDR[:PORT[/tcp|udp]] (policy/egress.ts) */
+  egress: z.union([z.enum(['none', 'all']), z.array(z.string()).max(256)]).optional(),
   loosen: z.strictObject({
     networkHost: z.boolean().optional(), networkLab: z.boolean().optional(),
     capAdd: z.array(z.string()).optional(), readWrite: z.boolean().optional(),

@@ -3,6 +3,7 @@
 // This is the contract between policy/ (which parses, validates and resolves `extends`) and
 // sandbox/ (which turns a Profile plus flags into an OCI spec and a LaunchPlan). The zod schema in
 // policy/ produces exactly this shape; fields may be added, never renamed.
+import type { Egress } from './egress.js';
 import type { SeccompPolicy } from './seccomp/types.js';
 
 /** Rlimit values; -1 means unlimited (RLIM_INFINITY). */
@@ -86,6 +87,8 @@ export interface Profile {
   readonly rlimits: Readonly<Record<string, Rlimit>>;
   readonly limits: Limits;
   readonly network: NetworkMode;
+  /** traffic a lab network member may send beyond the network (absent: none, so existing profiles keep their digests) */
+  readonly egress?: Egress;
   readonly loosen: LoosenRules;
   readonly supervisor: SupervisorRules;
   /** the seccomp policy; null only for unconfined */

@@ -12,6 +12,7 @@ import { parseGroup, parsePasswd, readImageFile } from './image-files.js';
 import { checkCapAdd, checkLimit, normaliseCap, refuse } from './loosen.js';
 import { ANN, type OciMount, type OciSpec } from './oci-spec.js';
 import { INIT_PATH } from './paths.js';
+import { ANN_EGRESS } from './network/egress.js';
 import { checkNetwork, etcForMode } from './network/mode.js';
 import { ANN_PORTS, publishList } from './network/ports.js';
 
@@ -79,6 +80,8 @@ export function buildDockerSpec(image: ResolvedImage, profile: Profile, o: RunOp
       [ANN.files]: JSON.stringify(etcFiles(hostname, o, network)), [ANN.interactive]: String(o.interactive), [ANN.network]: network,
       ...(timeout ? { [ANN.timeout]: String(timeout) } : {}),
       ...(ports.length ? { [ANN_PORTS]: JSON.stringify(ports) } : {}),
+      // a lab member's egress (sandbox/network/egress.ts); absent: none
+      ...(network !== 'none' && network !== 'host' && profile.egress ? { [ANN_EGRESS]: JSON.stringify(profile.egress) } : {}),
       ...(seccompOpt !== undefined ? { [ANN.seccomp]: seccompOpt } : {}),
       ...(o.init ? { [ANN.init]: INIT_PATH } : {}),
     },

@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { fail } from '../../common/errors.js';
 import { ANN, type OciSpec } from '../oci-spec.js';
+import { applyEgress, egressOf, removeEgress } from './egress.js';
 import { hostsFile, refreshHosts, writeHostsBase } from './hosts.js';
 import type { NetContext } from './index.js';
 import {
@@ -67,7 +68,12 @@ export async function joinLab(spec: OciSpec, ctx: NetContext, netnsFile: string,
     const others = members(name);
     if (others.some((o) => o.name === ctx.name)) fail('TSS_ENETWORK', 'join network', name, `a container named ${ctx.name} is on it`);
     const me: Member = { id: ctx.id, name: ctx.name, ip: allocate(n, others), veth: `tv${short}`, stateDir: ctx.stateDir };
-    ipBatch('join network', name, netnsOf(name), [`link add ${me.veth} type veth peer name tc${short}`, `link set ${me.veth} master br0`, `link set ${me.veth} up`]);
+    // the egress table comes before the veth joins the bridge: no frame of the member passes unruled
+    // (an internal network has no uplink: nothing can leave it whatever the profile says)
+    try {
+      if (!n.internal) applyEgress(netnsOf(name), name, me.veth, n.subnet, egressOf(spec.annotations));
+      ipBatch('join network', name, netnsOf(name), [`link add ${me.veth} type veth peer name tc${short}`, `link set ${me.veth} master br0`, `link set ${me.veth} up`]);
+    } catch (e) { removeEgress(netnsOf(name), me.veth); throw e; }
     mkdirSync(join(netRunDir(name), 'members'), { recursive: true, mode: 0o700 });
     writeFileSync(join(netRunDir(name), 'members', `${ctx.id}.json`), JSON.stringify(me));
     writeFileSync(join(ctx.stateDir, 'lab.json'), JSON.stringify({ network: name, id: ctx.id, veth: me.veth }));

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeEgress } from './egress.js';
 import { refreshHosts } from './hosts.js';
 import { members, netnsOf, netRunDir, teardown, withLock } from './lab.js';
 
@@ -11,6 +12,7 @@ export function leaveLab(stateDir: string): void {
   try { rec = JSON.parse(readFileSync(join(stateDir, 'lab.json'), 'utf8')) as typeof rec; } catch { return; }
   withLock(rec.network, () => {
     try { execFileSync('nsenter', [`--net=${netnsOf(rec.network)}`, 'ip', 'link', 'del', rec.veth], { stdio: 'ignore' }); } catch { /* went with the container's namespace */ }
+    removeEgress(netnsOf(rec.network), rec.veth);
     rmSync(join(netRunDir(rec.network), 'members', `${rec.id}.json`), { force: true });
     rmSync(join(stateDir, 'lab.json'), { force: true });
     if (!members(rec.network).filter((m) => m.id !== rec.id).length) teardown(rec.network);

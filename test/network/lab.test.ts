@@ -44,9 +44,11 @@ t.test('lab networks', { skip }, async (t) => {
   t.same(v.map((c) => c.Name), ['victim']);
   t.equal(v[0]?.IPv4Address, '10.89.77.2/24', 'the first container gets the first address after the gateway');
 
-  const attack = host.cli(sb, ['run', '--rm', '--profile', 'lab', '--name', 'attacker', '--network', 'lab', 'busybox', 'sh', '-c', 'wget -q -O- http://victim/ && wget -q -O- http://198.18.0.2/']);
+  const attack = host.cli(sb, ['run', '--rm', '--profile', 'lab', '--name', 'attacker', '--network', 'lab', 'busybox', 'sh', '-c', 'wget -q -O- http://victim/ && { wget -q -O- http://198.18.0.2/ || echo no egress; }']);
   t.equal(attack.code, 0, attack.stderr);
-  t.equal(attack.stdout, 'the victim\'s page\nhello from the world\n', 'the attacker reaches the victim by name, and the world (egress, not internal)');
+  t.equal(attack.stdout, 'the victim\'s page\nno egress\n', 'the attacker reaches the victim by name; lab\'s egress is none (test/network/egress.test.ts)');
+  const egress = host.cli(sb, ['run', '--rm', '--profile', 'default', '--network', 'lab', 'busybox', 'wget', '-q', '-O-', 'http://198.18.0.2/']);
+  t.equal(egress.stdout, 'hello from the world\n', 'a profile allowing egress reaches the world (not internal)');
 
   const third = host.cli(sb, ['run', '--rm', '--profile', 'lab', 'busybox', 'sh', '-c', 'wget -q -O- http://10.89.77.2/ || echo unreachable']);
   t.equal(third.stdout, 'unreachable\n', 'a container not on the network cannot reach the victim');
@@ -57,8 +59,8 @@ t.test('lab networks', { skip }, async (t) => {
 
   // --internal: members reach each other, nothing else
   t.equal(host.cli(sb, ['network', 'create', '--internal', 'closed']).code, 0);
-  const closed = host.cli(sb, ['run', '--rm', '--profile', 'lab', '--network', 'closed', 'busybox', 'sh', '-c', 'wget -q -O- http://198.18.0.2/ || echo unreachable']);
-  t.equal(closed.stdout, 'unreachable\n', 'an --internal network does not reach the world');
+  const closed = host.cli(sb, ['run', '--rm', '--profile', 'default', '--network', 'closed', 'busybox', 'sh', '-c', 'wget -q -O- http://198.18.0.2/ || echo unreachable']);
+  t.equal(closed.stdout, 'unreachable\n', 'an --internal network does not reach the world, even with egress: all');
 
   // lab: NET_ADMIN and raw sockets act on the container's own namespace only
   const labCaps = host.cli(sb, ['run', '--rm', '--profile', 'lab', '--network', 'lab', 'busybox', 'sh', '-c', 'ping -c 1 -W 2 10.89.77.1 >/dev/null && echo pinged; ip link set lo down && ip link show lo | grep -c "state DOWN\\|<LOOPBACK>"']);
