@@ -14,7 +14,8 @@
 // and --disable-dns. A forwarded connection arrives from 10.0.2.2, so replies need only that route.
 // Under strict the payload has no CAP_NET_ADMIN to add routes back.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { SandboxError } from '../../common/errors.js';
@@ -69,10 +70,13 @@ function inNetns(helper: number, args: string[]): void {
   if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
 }
 
-export function startUserNet(ports: readonly PortSpec[], stateDir: string, recordDir: string, what: string): UserNet {
+export function startUserNet(ports: readonly PortSpec[], recordDir: string, what: string): UserNet {
   const missing = userNetMissing();
   if (missing) throw new SandboxError('TSS_ENETWORK', `publish ports of \`${what}\`: ${missing}`);
-  const sock = join(stateDir, 'slirp.sock');
+  // the API socket: a sockaddr_un holds 107 bytes, which STATEDIR under a deep $XDG_RUNTIME_DIR
+  // exceeds, so it lives in a fresh 0700 directory of ours under the temporary directory
+  const sockDir = mkdtempSync(join(tmpdir(), 'tss-slirp-'));
+  const sock = join(sockDir, 'api.sock');
   let child: ChildProcess | undefined;
   let stopped = false;
   const bound: BoundPort[] = [];
@@ -82,7 +86,7 @@ export function startUserNet(ports: readonly PortSpec[], stateDir: string, recor
     // closing our end of --exit-fd ends it; SIGKILL too, in case it is stuck before reading it
     try { (child?.stdio[4] as NodeJS.WritableStream | undefined)?.end(); } catch { /* gone */ }
     try { child?.kill('SIGKILL'); } catch { /* already gone */ }
-    rmSync(sock, { force: true });
+    rmSync(sockDir, { recursive: true, force: true });
     rmSync(portsFile(recordDir), { force: true });
   };
   const fail = (why: string): never => { stop(); throw new SandboxError('TSS_ENETWORK', `publish ports of \`${what}\`: ${why}`); };
