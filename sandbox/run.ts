@@ -134,6 +134,12 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
   const rootless = isRootless() ? withRunExit(() => rootlessIds()) : undefined;
   if (rootless?.note) warn(rootless.note);
 
+  // rootless: every id the payload runs as must be one the user may map (rootless.ts)
+  if (rootless) {
+    const u = spec.process.user, ids = [u.uid, u.gid, ...(u.additionalGids ?? [])];
+    if (ids.some((n) => n >= rootless.count)) throw new SandboxError('TSS_EUSAGE', `run \`-u ${u.uid}:${u.gid}\`: rootless, this user maps only container ids 0…${rootless.count - 1} (its /etc/subuid and /etc/subgid ranges)`, { exitCode: 125 });
+  }
+
   const cleanup: (() => void)[] = [() => closeAuditKey(auditFlags)];
   const undo = () => { for (const f of cleanup.reverse()) { try { f(); } catch { /* keep cleaning */ } } cleanup.length = 0; };
   try {

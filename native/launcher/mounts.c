@@ -230,6 +230,20 @@ static const struct { const char *name; unsigned maj, min; } known_dev[] = {
   {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
+/* container_gid_mapped: the container's gid G has a host id (a gidmap record covers it). Rootless
+ * with the user's own id only, the tty group (5) has none, and devpts refuses an unmapped gid=. */
+static int container_gid_mapped(const struct plan *p, unsigned g) {
+  for (int i = 0; i < p->nops; i++) {
+    const struct op *m = &p->ops[i];
+    if (strcmp(m->f[0], "gidmap") || m->nfields != 4) continue;
+    long long in = parse_ll(m->f[1], m), n = parse_ll(m->f[3], m);
+    if ((long long)g >= in && (long long)g < in + n) return 1;
+  }
+  return 0;
+}
+
+static const struct plan *g_dev_plan;
+
 static void op_dev(const struct op *op) {
   char fp[64], fp2[64], data[256];
   int t = open_target(op, op->f[1], 1);
@@ -243,7 +257,8 @@ static void op_dev(const struct op *op) {
     if (!strcmp(n, "pts")) {
       char o[128];
       /* a private devpts instance: the container's ptys are invisible to the host's and others' */
-      snprintf(o, sizeof o, "newinstance,ptmxmode=0666,mode=0620,gid=%u", g_root_gid + 5);
+      if (container_gid_mapped(g_dev_plan, 5)) snprintf(o, sizeof o, "newinstance,ptmxmode=0666,mode=0620,gid=%u", g_root_gid + 5);
+      else snprintf(o, sizeof o, "newinstance,ptmxmode=0666,mode=0620");
       if (mkdirat(dev, "pts", 0755) < 0) die_step(op, errno, "/dev/pts");
       int pt = openat(dev, "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (pt < 0 || mount("devpts", fdpath(pt, fp), "devpts", MS_NOSUID | MS_NOEXEC, o) < 0) die_step(op, errno, "/dev/pts");
@@ -369,6 +384,7 @@ void mounts_build(const struct plan *p, const struct nsfds *ns, int *pty_sock) {
   g_nullfd = open_null(O_PATH);
   if (g_nullfd < 0) die_msg("mask", errno, "/dev/null (the runtime's own null device)");
   build_root(p, ns);
+  g_dev_plan = p;
   for (int i = 0; i < p->nops; i++) {
     const struct op *op = &p->ops[i];
     const char *k = op->f[0];

@@ -187,6 +187,18 @@ t.test('rootless: run, -d, exec, -p through slirp4netns, stop, rm, as a throwawa
     t.equal(await fetchOnce(`http://127.0.0.1:${port}/`), null, 'the port is closed');
   });
 
+  t.test('without a range: one id, said once; another id refused in one line', async (t) => {
+    dropLines('/etc/subuid', name);
+    dropLines('/etc/subgid', name);
+    const r = as(['run', '--rm', 'bb', 'sh', '-c', 'id -u; grep CapEff /proc/self/status']);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, /^0\nCapEff:\t0000000000000000\n$/, 'the payload is the container\'s root (the user), no capabilities');
+    t.match(r.stderr, /has no range in \/etc\/subuid: the container has one id only/, 'the note says so');
+    const u = as(['run', '--rm', '-u', '1000', 'bb', 'id']);
+    t.equal(u.code, 125);
+    t.match(u.stderr, /run `-u 1000:1000`: rootless, this user maps only container ids 0…0/, `refused by name: ${u.stderr}`);
+  });
+
   t.test('nothing of ours remains', async (t) => {
     let left: number[] = [];
     for (let i = 0; i < 100 && (left = userPids(uid)).length; i++) await new Promise((r) => setTimeout(r, 100));
