@@ -3,7 +3,9 @@ import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:
 import { join } from 'node:path';
 import { fail, errnoReason, SandboxError } from '../common/errors.js';
 import { StoreLayout, hexOf } from './layout.js';
-import { ImageRecord, IndexFile, parseConfig, runConfig, type ConfigFile, type LayerRecord } from './records.js';
+// the records are read without zod (record-read.ts): `run` reads them on every call
+import { parseConfig, readImageRecord, readIndexFile, runConfig } from './record-read.js';
+import type { ConfigFile, ImageRecord, IndexFile, LayerRecord } from './record-shapes.js';
 import { idHex, normaliseTag, parseRef } from './ref.js';
 import type { ResolvedImage } from './types.js';
 // the archive code (tar, compression) loads only for the commands that need it: `run` resolves
@@ -61,7 +63,7 @@ export class ImageStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { v: 1, refs: {} };
       return fail('TSS_ESTORE', 'read', this.layout.index, errnoReason(err), err);
     }
-    const r = IndexFile.safeParse(JSON.parse(text));
+    const r = readIndexFile(JSON.parse(text));
     if (!r.success) return fail('TSS_ESTORE', 'read', this.layout.index, 'malformed index');
     return r.data;
   }
@@ -69,7 +71,7 @@ export class ImageStore {
   readRecord(id: string): ImageRecord | undefined {
     let text: string;
     try { text = readFileSync(this.layout.imagePath(id), 'utf8'); } catch { return undefined; }
-    const r = ImageRecord.safeParse(JSON.parse(text));
+    const r = readImageRecord(JSON.parse(text));
     if (!r.success) return fail('TSS_ESTORE', 'read', this.layout.imagePath(id), 'malformed image record');
     return r.data;
   }

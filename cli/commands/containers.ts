@@ -44,7 +44,7 @@ export function register(program: Command): void {
       for (const ref of refs) {
         try { res.push(m.inspectContainer(ctx, m.find(ctx, ref, 'inspect'))); } catch (e) {
           if ((e as { code?: string }).code !== 'TSS_ECONTAINER' || !/no such container/.test((e as Error).message)) throw e;
-          const { openStore, inspectImage } = await import('../../image/index.js');
+          const [{ openStore }, { inspectImage }] = await Promise.all([import('../../image/store.js'), import('../../image/inspect.js')]);
           try { res.push(inspectImage(openStore(ctx.root), ref)); } catch { fail('TSS_ECONTAINER', 'inspect', ref, 'no such container or image'); }
         }
       }
@@ -135,7 +135,8 @@ export function register(program: Command): void {
 
 /** registerInUse makes the image store's rmi ask the container records before deleting an image */
 export async function registerInUse(program: Command): Promise<void> {
-  const { registerImageInUse } = await import('../../image/index.js');
+  // store.js, not image/index.js (which loads the archive code): rmi reads records only
+  const { registerImageInUse } = await import('../../image/store.js');
   registerImageInUse(async (imageId) => {
     const { imageInUse } = await import('../../sandbox/lifecycle.js');
     const { dataRoot } = await import('../../sandbox/paths.js');

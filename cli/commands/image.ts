@@ -3,7 +3,10 @@ import { Command } from 'commander';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fail } from '../../common/errors.js';
-import { openStore, imageRows, inspectImage, type ImageStore } from '../../image/index.js';
+// store.js and inspect.js, not image/index.js: its load/import/save re-exports would load the archive
+// code (tar, zod) for `images` and `inspect` too; the store imports that code when a command needs it
+import { openStore, type ImageStore } from '../../image/store.js';
+import { imageRows, inspectImage } from '../../image/inspect.js';
 import { table } from '../../image/format.js';
 import { progressBar } from '../../image/progress.js';
 
