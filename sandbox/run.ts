@@ -138,6 +138,8 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
   if (rootless) {
     const u = spec.process.user, ids = [u.uid, u.gid, ...(u.additionalGids ?? [])];
     if (ids.some((n) => n >= rootless.count)) throw new SandboxError('TSS_EUSAGE', `run \`-u ${u.uid}:${u.gid}\`: rootless, this user maps only container ids 0…${rootless.count - 1} (its /etc/subuid and /etc/subgid ranges)`, { exitCode: 125 });
+    // the host's network: its sysfs belongs to the host's user namespace, which no user may mount
+    if (!spec.linux.namespaces.some((n) => n.type === 'network')) throw new SandboxError('TSS_ENETWORK', 'run `--network host`: rootless, the host network\'s /sys cannot be mounted without root; use --network none (and -p)', { exitCode: 125 });
   }
 
   const cleanup: (() => void)[] = [() => closeAuditKey(auditFlags)];
@@ -203,8 +205,9 @@ export async function prepare(o: RunOptions, rootFlag: string | undefined, warn:
     const plan = rootless ? { ...planned, rootless: rootless.maps, uidMap: rootless.inner, gidMap: rootless.inner } : planned;
     // exec joins this container later with the same ids, cgroups and filter bytes (sandbox/exec.ts); under
     // the notify supervisor with the supervised filter, whose listener exec hands to this container's
-    // supervisor (exec-audit.ts). Under ptrace an exec'd process keeps the plain filter: no tracer follows it
-    const execNotify = supervision && supervision.filter.mode !== 'ptrace' ? { notify: supervision.bytes.toString('hex') } : {};
+    // supervisor (exec-audit.ts); under ptrace with the traced filter, after this container's
+    // supervisor has seized the exec'd process (session.ts execTraced)
+    const execNotify = !supervision ? {} : supervision.filter.mode === 'ptrace' ? { traced: supervision.bytes.toString('hex') } : { notify: supervision.bytes.toString('hex') };
     writeFileSync(join(stateDir, 'exec.json'), JSON.stringify({ idBase, idCount, cgroupProcs: cg.procsFiles, seccomp: seccomp?.toString('hex') ?? null, ...execNotify }), { mode: 0o600 });
     const timeout = spec.annotations[ANN.timeout] ? Number(spec.annotations[ANN.timeout]) : undefined;
     return { id, name, root, run, stateDir, ctrDir, slotFile, plan, config, cg, ...(timeout ? { timeout } : {}), ...(supervision ? { supervision } : {}), audit: auditFlags, undo, push: (f) => cleanup.push(f), keepRecord: () => { keep = true; } };

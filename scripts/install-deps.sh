@@ -11,12 +11,14 @@
 #           boots Debian's kernel with only cgroup2 mounted; e2fsprogs makes its ext4 disk), rpm and
 #           db5.3-util (the scanner's rpmdb fixtures: sqlite, BDB and NDB databases), conmon (podman
 #           driving tssandbox as its OCI runtime), containerd (ctr run through the runc.v2 shim
-#           with tssandbox as its runc binary)
+#           with tssandbox as its runc binary), uidmap + slirp4netns + iproute2 + util-linux (rootless
+#           mode: newuidmap/newgidmap map the user's ranges, slirp4netns carries -p, ip via nsenter
+#           shapes its tap0; test/sandbox/rootless.test.ts)
 #   bench:  crun, runc, bubblewrap, podman as peers; libseccomp-dev for the libseccomp comparison
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(build-essential libc6-dev make busybox-static mmdebstrap uidmap bubblewrap libseccomp-dev zstd
-      podman runc crun attr iproute2 nftables procps util-linux python3 xz-utils lz4 clamav qemu-system-x86 linux-image-amd64
+      podman runc crun attr iproute2 nftables procps util-linux slirp4netns python3 xz-utils lz4 clamav qemu-system-x86 linux-image-amd64
       e2fsprogs rpm db5.3-util conmon containerd)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done

@@ -22,7 +22,7 @@ const TOOLS = ['/usr/sbin/useradd', '/usr/sbin/userdel', '/usr/bin/setpriv', '/u
 const skip = process.geteuid?.() !== 0 ? 'needs root (to make the throwaway user)'
   : busyboxMissing() || (TOOLS.find((p) => !existsSync(p)) ? `${TOOLS.find((p) => !existsSync(p))} missing (scripts/install-deps.sh)` : false);
 
-const applets: Member[] = ['httpd', 'nc', 'sleep', 'touch', 'grep'].map((a) => ({ name: `./bin/${a}`, type: 'symlink', linkname: 'busybox' }));
+const applets: Member[] = ['httpd', 'nc', 'sleep', 'touch', 'grep', 'umount'].map((a) => ({ name: `./bin/${a}`, type: 'symlink', linkname: 'busybox' }));
 const www: Member[] = [{ name: './www/', type: 'directory' }, { name: './www/index.html', data: 'served rootless\n' }];
 
 /** the subordinate ranges: one line per user, name:start:count */
@@ -152,6 +152,16 @@ t.test('rootless: run, -d, exec, -p through slirp4netns, stop, rm, as a throwawa
     t.equal(m.code, 125, 'an explicit --memory that cannot be enforced is refused');
     t.equal(m.stderr.trim().split('\n').filter((l) => !l.includes('warning')).length, 1, `in one line: ${m.stderr}`);
     t.match(m.stderr, /--memory 64m.*cannot be enforced rootless/);
+
+    // the tree is locked even for a container root holding every capability of its namespace
+    const lk = as(['run', '--rm', '--profile', 'unconfined', '--network', 'none', 'bb', 'sh', '-c', 'grep CapEff /proc/self/status; umount /dev/null 2>&1; echo null=$?; umount -l /dev 2>&1; echo dev=$?']);
+    t.equal(lk.code, 0, lk.stderr);
+    t.match(lk.stdout, /CapEff:\t0*1f+\n/, 'unconfined: every capability in its own namespace');
+    t.match(lk.stdout, /can't unmount \/dev\/null: Invalid argument[\s\S]*null=1/, 'the /dev/null bind cannot be unmounted (locked)');
+    t.match(lk.stdout, /dev=1/, 'nor /dev');
+    const host = as(['run', '--rm', '--profile', 'unconfined', 'bb', 'true']);
+    t.equal(host.code, 125, 'the host network (unconfined\'s) is refused rootless');
+    t.match(host.stderr, /run `--network host`: rootless/);
 
     const lab = as(['run', '--rm', '--profile', 'lab', '--network', 'somelab', 'bb', 'true']);
     t.not(lab.code, 0, 'a lab network is refused rootless');
