@@ -33,6 +33,8 @@ export interface OciSupervision {
   readonly others: readonly Buffer[];
   /** the supervised profile's plain filter: what `exec`'d processes install (oci/exec.ts) */
   readonly plain: Buffer;
+  /** notify mode (not ptrace): an exec'd process can install `bytes` and hand its listener over (oci/exec-run.ts) */
+  readonly notify: boolean;
   readonly profile: Profile;
   readonly log: string;
 }
@@ -62,8 +64,8 @@ export async function prepareOciSupervision(policy: NodePolicy, stateRoot: strin
   mkdirSync(join(stateRoot, AUDIT_DIR), { recursive: true, mode: 0o700 });
   const s = await notify.prepareSupervision(profile, merged?.digest ?? policy.digests[at], dataRoot(), { id, name: id }, dir, 'auto', { logPath: log }, merged?.policy);
   if (!s) return undefined;
-  if (merged) return { bytes: s.bytes, others: [], plain: merged.bytes, profile, log };
+  if (merged) return { bytes: s.bytes, others: [], plain: merged.bytes, notify: s.filter.mode !== 'ptrace', profile, log };
   // policy.filters holds only the profiles that have one: the supervised profile's is the at-th of those
   const fi = policy.digests.slice(0, at).filter((d) => d !== undefined).length;
-  return { bytes: s.bytes, others: policy.filters.filter((_, i) => i !== fi), plain: policy.filters[fi]!, profile, log };
+  return { bytes: s.bytes, others: policy.filters.filter((_, i) => i !== fi), plain: policy.filters[fi]!, notify: s.filter.mode !== 'ptrace', profile, log };
 }

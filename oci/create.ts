@@ -158,7 +158,7 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
     };
     if (spec.process.terminal && !o.consoleSocket) fail('TSS_EUSAGE', 'create', id, 'process.terminal needs --console-socket');
     writeRecord(o.stateRoot, { ociVersion: config.ociVersion || OCI_VERSION, id, status: 'creating', bundle, annotations, created: new Date().toISOString(), cgroupParent: OCI_CGROUP_PARENT });
-    writeOciHandoff({ id, stateRoot: o.stateRoot, dir, ...(slotFile ? { slotFile } : {}), cgroupParent: OCI_CGROUP_PARENT, what: id, plan, ...(hooks ? { hooks } : {}), ...(supervision ? { execSeccomp: supervision.plain.toString('hex') } : {}) });
+    writeOciHandoff({ id, stateRoot: o.stateRoot, dir, ...(slotFile ? { slotFile } : {}), cgroupParent: OCI_CGROUP_PARENT, what: id, plan, ...(hooks ? { hooks } : {}), ...(supervision ? { execSeccomp: supervision.plain.toString('hex'), execAudited: supervision.notify } : {}) });
     // fds 4-6 of the supervisor are this process's 0-2: the caller's pipes, which the payload gets as they are
     const { child, msg } = await spawnSupervisor(SUPERVISOR, dir, join(dir, 'supervisor.log'), { payloadIo: spec.process.terminal ? 'null' : 'inherit' });
     if (msg?.event === 'created') {

@@ -11,7 +11,6 @@ import { join, resolve } from 'node:path';
 import { constants } from 'node:os';
 import { errnoReason, fail, SandboxError } from '../common/errors.js';
 import { capabilityMask } from '../sandbox/launch-plan.js';
-import { launch } from '../sandbox/launcher.js';
 import type { LaunchPlan } from '../sandbox/plan.js';
 import { PACKAGE_ROOT } from '../sandbox/paths.js';
 import { flag, has, type OciArgs } from './args.js';
@@ -19,7 +18,8 @@ import { ConfigSchema } from './config.js';
 import { readOciHandoff } from './handoff.js';
 import { spawnSupervisor } from '../sandbox/supervisor-spawn.js';
 import { writePidFile } from './pidfile.js';
-import { checkId, containerDir } from './state.js';
+import { checkId, containerDir, controlSocket } from './state.js';
+import { launchExec, type OciExecAudit } from './exec-run.js';
 import { current } from './verbs.js';
 
 const EXEC_MAIN = join(PACKAGE_ROOT, 'dist', 'oci', 'exec-main.js');
@@ -70,19 +70,24 @@ export async function ociExec(root: string, a: OciArgs, note: (s: string) => voi
   const detach = has(a.flags, 'detach', 'd');
   const consoleSocket = flag(a.flags, 'console-socket');
   const h = readOciHandoff(dir);
-  // a supervised container's filter needs its listener: exec'd processes get the profile's plain filter instead (handoff.ts)
-  const base = h.execSeccomp ? { ...h.plan, seccomp: Buffer.from(h.execSeccomp, 'hex') } : h.plan;
+  // an audited container (notify supervisor): the exec'd process installs the container's supervised
+  // filter and its listener goes to the container's supervisor (exec-run.ts). A supervised filter
+  // without that (ptrace mode) routes calls to a listener the process lacks: it gets the profile's
+  // plain filter instead, same decisions, not audited (handoff.ts)
+  const audited = !!h.execSeccomp && h.execAudited === true;
+  const base = h.execSeccomp && !audited ? { ...h.plan, seccomp: Buffer.from(h.execSeccomp, 'hex') } : h.plan;
   const plan = execPlan(base, procText, { detach, ...(consoleSocket ? { consoleSocket } : {}) });
+  const audit: OciExecAudit | undefined = audited ? { dir, socket: controlSocket(dir), argv: plan.argv, ...(plan.setup.some((s) => s.op === 'pty') ? { tty: true } : {}) } : undefined;
   const extra = [['exec', String(rec.payloadPid)]];
   if (!detach) {
-    const handle = launch(plan, plan.argv[0] ?? 'exec', {}, ['inherit', 'inherit', 'inherit'], extra);
+    const { handle, done } = await launchExec(plan, audit, ['inherit', 'inherit', 'inherit'], extra);
     const forward = (sig: NodeJS.Signals) => handle.signal(constants.signals[sig] ?? 15);
     const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
     for (const s of sigs) process.on(s, forward);
-    try { return (await handle.done).code; } finally { for (const s of sigs) process.off(s, forward); }
+    try { return await done; } finally { for (const s of sigs) process.off(s, forward); }
   }
   const file = join(dir, `exec-${process.pid}-${Date.now()}.json`);
-  writeFileSync(file, JSON.stringify({ ...plan, capabilities: plan.capabilities.toString(), seccomp: plan.seccomp?.toString('hex') ?? null, seccompBefore: (plan.seccompBefore ?? []).map((b) => b.toString('hex')), extra }), { mode: 0o600 });
+  writeFileSync(file, JSON.stringify({ ...plan, capabilities: plan.capabilities.toString(), seccomp: plan.seccomp?.toString('hex') ?? null, seccompBefore: (plan.seccompBefore ?? []).map((b) => b.toString('hex')), extra, ...(audit ? { audit } : {}) }), { mode: 0o600 });
   const { child, msg } = await spawnSupervisor(EXEC_MAIN, file, join(dir, 'supervisor.log'), { payloadIo: plan.inheritStdio ? 'inherit' : 'null' });
   if (msg?.event === 'started') {
     child.unref();

@@ -23,6 +23,8 @@ export interface OciHandoff {
    * listener they do not have (the kernel would fail those calls with ENOSYS). Same decisions, not audited.
    */
   readonly execSeccomp?: string;
+  /** the supervisor is the notify one: `exec`'d processes install plan.seccomp (the supervised filter) and are audited through it (oci/exec-run.ts) */
+  readonly execAudited?: boolean;
 }
 
 const FILE = 'handoff.json';

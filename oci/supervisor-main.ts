@@ -10,12 +10,13 @@
 // with `run`'s AuditSession; its death closes the listener, so notified calls fail (ENOSYS) until
 // the container is gone.
 import { closeSync, existsSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { SandboxError } from '../common/errors.js';
 import { bindable } from '../sandbox/containers.js';
 import { launch, type LaunchHandle } from '../sandbox/launcher.js';
 import { holdLock } from '../sandbox/lock.js';
+import { serveExec, type ExecRegistration } from '../sandbox/supervise.js';
 import { dropStartupPages } from '../sandbox/notify/sys.js';
 import { readOciHandoff, type OciHandoff } from './handoff.js';
 import { freeze, thaw } from './pause.js';
@@ -45,7 +46,7 @@ async function oomKilled(h: OciHandoff): Promise<boolean> {
   } catch { return false; }
 }
 
-export interface OciControlRequest { op: 'status' | 'start' | 'signal' | 'pause' | 'resume'; sig?: number }
+export interface OciControlRequest { op: 'status' | 'start' | 'signal' | 'pause' | 'resume' | 'exec'; sig?: number; exec?: ExecRegistration }
 export interface OciControlReply { ok: boolean; status?: string; error?: string; exitCode?: number; warnings?: string[] }
 
 async function main(dir: string): Promise<number> {
@@ -94,6 +95,9 @@ async function main(dir: string): Promise<number> {
     return 125;
   }
   for (const fd of [4, 5, 6]) { try { closeSync(fd); } catch { /* not given */ } }
+  // `exec` into an audited container: its processes are answered in this container's session (sandbox/exec-audit.ts)
+  const execHandler = audit ? (await import('../sandbox/exec-audit.js')).execAuditHandler(audit) : undefined;
+  const execSocks = new Set<Socket>();
   const { path, close } = bindable(controlSocket(dir));
   rmSync(controlSocket(dir), { force: true });
   const server = createServer((sock) => {
@@ -107,6 +111,13 @@ async function main(dir: string): Promise<number> {
       const reply = (r: OciControlReply) => { if (!sock.destroyed) sock.end(`${JSON.stringify(r)}\n`); };
       let req: OciControlRequest;
       try { req = JSON.parse(buf.slice(0, nl)) as OciControlRequest; } catch { reply({ ok: false, error: 'malformed request' }); return; }
+      if (req.op === 'exec') {
+        // an audited exec's listener (oci/exec-run.ts): the connection lasts the exec session and
+        // speaks run's exec protocol from here (sandbox/supervise.ts serveExec), not this loop's
+        sock.removeAllListeners('data');
+        serveExec(sock, execHandler, req.exec, buf.slice(nl + 1), execSocks);
+        return;
+      }
       buf = '\u0000';
       if (req.op === 'status') reply({ ok: true, status: rec.status });
       else if (req.op === 'signal') {
@@ -155,6 +166,8 @@ async function main(dir: string): Promise<number> {
   if (audit) await audit.exited(code, signal, await oomKilled(h));
   set({ status: 'stopped', exitCode: code });
   await cleanup(h);
+  // a finished supervisor waits on no exec's CLI (their processes died with the container)
+  for (const s of execSocks) s.destroy();
   server.close();
   return code;
 }

@@ -28,10 +28,11 @@ export interface ExecChannel { readonly id: string; exited(code: number | null, 
  * registerExec hands an exec's listener to the container's supervisor (it copies the fd; see
  * exec-audit.ts) and resolves once the supervisor answers it, with the session's id; it rejects
  * with the supervisor's reason, or when nobody listens. The connection stays open for the exit.
+ * `socket`: an OCI container's control socket (oci/state.ts), which speaks the same exec op.
  */
-export function registerExec(stateDir: string, reg: ExecRegistration): Promise<ExecChannel> {
+export function registerExec(stateDir: string, reg: ExecRegistration, socket = socketPath(stateDir)): Promise<ExecChannel> {
   let path: ReturnType<typeof bindable>;
-  try { path = bindable(socketPath(stateDir)); } catch (e) { return Promise.reject(new Error(`its control socket is gone (${(e as Error).message})`)); }
+  try { path = bindable(socket); } catch (e) { return Promise.reject(new Error(`its control socket is gone (${(e as Error).message})`)); }
   return new Promise<ExecChannel>((resolve, reject) => {
     const sock = connect(path.path);
     let buf = '';

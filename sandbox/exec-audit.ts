@@ -13,6 +13,8 @@
 //     process and closes the only copy, and the process gets ENOSYS from every notified call.
 import { readlinkSync } from 'node:fs';
 import { fail } from '../common/errors.js';
+import type { ExecChannel } from './control.js';
+import type { LaunchEvents } from './launcher.js';
 import type { AuditSession } from './notify/session.js';
 import { closeFd, errno, rawSyscall } from './notify/sys.js';
 import type { ExecRegistration, ExecSession } from './supervise.js';
@@ -49,5 +51,56 @@ export function execAuditHandler(session: AuditSession): (reg: ExecRegistration)
       argv: reg.argv, ...(reg.payloadPid ? { pid: reg.payloadPid } : {}),
       ...(reg.user !== undefined ? { user: reg.user } : {}), ...(reg.tty ? { tty: true } : {}),
     });
+  };
+}
+
+/** ExecAudit: the exec side of the hand-over above — the launch events that register an exec's listener, and its end */
+export interface ExecAudit {
+  readonly events: Pick<LaunchEvents, 'onPid' | 'onListener'>;
+  /** why the supervisor did not take the listener (the process was killed unstarted), once it said so */
+  refused(): string | undefined;
+  /** after the launch ended: the exit report to the supervisor, and our copy of the listener closed */
+  finish(code: number | null, signal?: number): Promise<void>;
+}
+
+/**
+ * execAudit: for a launch whose filter is the container's supervised one (`tssandbox exec`, OCI
+ * `exec --process`). `register` reaches the container's supervisor; `kill` ends the launch (its
+ * handle's signal 9). Steps 1 and 4 of the header are here.
+ */
+export function execAudit(register: (reg: ExecRegistration) => Promise<ExecChannel>, what: Omit<ExecRegistration, 'pid' | 'fd' | 'payloadPid'>, kill: () => void): ExecAudit {
+  let payloadPid: number | undefined;
+  let channel: Promise<ExecChannel> | undefined;
+  let refused: string | undefined;
+  let held = -1;
+  const release = () => { if (held >= 0) { closeFd(held); held = -1; } };
+  return {
+    events: {
+      onPid: (pid) => { payloadPid = pid; },
+      // the exec'd process now waits on its first notified call (its execve) until the supervisor answers
+      onListener: (fd) => {
+        held = fd;
+        channel = register({ ...what, pid: process.pid, fd, ...(payloadPid ? { payloadPid } : {}) });
+        // the supervisor holds its own copy now: ours goes, so its death leaves no listener open
+        channel.then(release, (e: Error) => {
+          // fail closed: kill the process while it still waits on its execve; our copy is closed only
+          // once it is gone (closing first would answer that execve ENOSYS, not refuse the exec). Killed
+          // by pid, not through the launcher, which reads its control fd only after that execve: the
+          // pid cannot be reused meanwhile, as the launcher (its parent) has not reaped it
+          refused = e.message;
+          try {
+            if (payloadPid) process.kill(payloadPid, 'SIGKILL');
+            else release(); // no pid to kill: ENOSYS for its calls is the next best refusal
+          } catch { /* already gone */ }
+          kill();
+        });
+      },
+    },
+    refused: () => refused,
+    finish: async (code, signal) => {
+      const ch = await channel?.catch(() => undefined);
+      release();
+      if (ch) await ch.exited(signal ? null : code, signal);
+    },
   };
 }

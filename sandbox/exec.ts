@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { constants } from 'node:os';
 import { fail, SandboxError } from '../common/errors.js';
 import { stateDirOf } from './containers.js';
-import { registerExec, type ExecChannel } from './control.js';
+import { registerExec } from './control.js';
 import { launch } from './launcher.js';
 import { planLaunch } from './launch-plan.js';
 import { resolveExecUser } from './exec-user.js';
@@ -74,53 +74,26 @@ export async function execIn(ctx: Ctx, ref: string, cmd: readonly string[], o: E
     stateDir, rwDir, idBase: host.idBase, idCount: host.idCount, cgroupProcs: host.cgroupProcs,
     seccomp: audited ? Buffer.from(host.notify!, 'hex') : host.seccomp === null ? null : Buffer.from(host.seccomp, 'hex'),
   });
-  let payloadPid: number | undefined;
-  let channel: Promise<ExecChannel> | undefined;
-  let refused: string | undefined;
-  let held = -1;
-  const handle = launch(plan, cmd[0]!, audited ? {
-    onPid: (pid) => { payloadPid = pid; },
-    // the exec'd process now waits on its first notified call (its execve) until the supervisor answers
-    onListener: (fd) => {
-      held = fd;
-      channel = registerExec(stateDir, { pid: process.pid, fd, argv: [...cmd], ...(payloadPid ? { payloadPid } : {}), ...(o.user !== undefined ? { user: o.user } : {}), ...(o.tty ? { tty: true } : {}) });
-      // the supervisor holds its own copy now: ours goes, so its death leaves no listener open
-      channel.then(() => { void release(held); held = -1; }, (e: Error) => {
-        // fail closed: kill the process while it still waits on its execve; our copy is closed only
-        // once it is gone (closing first would answer that execve ENOSYS, not refuse the exec). Killed
-        // by pid, not through the launcher, which reads its control fd only after that execve: the
-        // pid cannot be reused meanwhile, as the launcher (its parent) has not reaped it
-        refused = e.message;
-        try {
-          if (payloadPid) process.kill(payloadPid, 'SIGKILL');
-          else { void release(held); held = -1; } // no pid to kill: ENOSYS for its calls is the next best refusal
-        } catch { /* already gone */ }
-        handle.signal(9);
-      });
-    },
-  } : {}, ['inherit', 'inherit', 'inherit'], [['exec', String(c.state.pid)]]);
+  const killer = { now: () => {} };
+  const audit = audited ? (await import('./exec-audit.js')).execAudit((reg) => registerExec(stateDir, reg), { argv: [...cmd], ...(o.user !== undefined ? { user: o.user } : {}), ...(o.tty ? { tty: true } : {}) }, () => killer.now()) : undefined;
+  const handle = launch(plan, cmd[0]!, audit?.events ?? {}, ['inherit', 'inherit', 'inherit'], [['exec', String(c.state.pid)]]);
+  killer.now = () => handle.signal(9);
   const forward = (sig: NodeJS.Signals) => handle.signal(constants.signals[sig] ?? 15);
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
   for (const s of sigs) process.on(s, forward);
   let code: number | null = null;
   let signal: number | undefined;
   try {
-    const res = await handle.done.catch((e: unknown) => { if (e instanceof SandboxError && !refused) code = e.exitCode; throw e; });
+    const res = await handle.done.catch((e: unknown) => { if (e instanceof SandboxError && !audit?.refused()) code = e.exitCode; throw e; });
     code = res.code;
     signal = res.signal;
   } catch (e) {
-    if (!refused) throw e;
+    if (!audit?.refused()) throw e;
   } finally {
     for (const s of sigs) process.off(s, forward);
-    const ch = await channel?.catch(() => undefined);
-    if (held >= 0) await release(held);
-    if (ch) await ch.exited(signal ? null : code, signal);
+    await audit?.finish(code, signal);
   }
+  const refused = audit?.refused();
   if (refused) fail('TSS_ECONTAINER', 'exec', ref, `the container's supervisor did not take the exec's seccomp listener: ${refused}`);
   return code ?? 125;
-}
-
-async function release(fd: number): Promise<void> {
-  const { closeFd } = await import('./notify/sys.js');
-  closeFd(fd);
 }

@@ -131,37 +131,42 @@ export class Supervisor {
 
   /** serveExec: register an exec, answer with its id, then wait for its exit report (or the CLI's going away) */
   private serveExec(sock: Socket, reg: ExecRegistration | undefined, rest: string): void {
-    const send = (r: ControlReply) => { if (!sock.destroyed) sock.write(`${JSON.stringify(r)}\n`); };
-    let session: ExecSession;
-    try {
-      if (!this.execHandler) throw new Error('the container is not audited');
-      if (!validRegistration(reg)) throw new Error('malformed exec registration');
-      session = this.execHandler(reg);
-    } catch (e) {
-      send({ ok: false, error: (e as Error).message });
-      sock.end();
-      return;
-    }
-    send({ ok: true, exec: session.id });
-    this.execSocks.add(sock);
-    let buf = rest;
-    let reported = false;
-    const take = () => {
-      const nl = buf.indexOf('\n');
-      if (nl < 0) { if (buf.length > 4096) sock.destroy(); return; }
-      try {
-        const m = JSON.parse(buf.slice(0, nl)) as ExecExitReport;
-        if (m.op === 'exec.exited' && (m.code === null || Number.isInteger(m.code))) {
-          reported = true;
-          session.exited(m.code, Number.isInteger(m.signal) && m.signal! > 0 ? m.signal : undefined);
-        }
-      } catch { /* malformed: recorded below as not reported */ }
-      sock.end();
-    };
-    sock.on('data', (d: string) => { buf += d; take(); });
-    sock.on('close', () => { this.execSocks.delete(sock); if (!reported) session.exited(null, undefined, 'the exec\'s CLI went away before it reported the exit'); });
-    if (buf) take();
+    serveExec(sock, this.execHandler, reg, rest, this.execSocks);
   }
+}
+
+/** serveExec: the exec op of a control socket (this supervisor's and the OCI one's, oci/supervisor-main.ts); `open` tracks the connection while it lasts */
+export function serveExec(sock: Socket, handler: ((reg: ExecRegistration) => ExecSession) | undefined, reg: ExecRegistration | undefined, rest: string, open: Set<Socket>): void {
+  const send = (r: ControlReply) => { if (!sock.destroyed) sock.write(`${JSON.stringify(r)}\n`); };
+  let session: ExecSession;
+  try {
+    if (!handler) throw new Error('the container is not audited');
+    if (!validRegistration(reg)) throw new Error('malformed exec registration');
+    session = handler(reg);
+  } catch (e) {
+    send({ ok: false, error: (e as Error).message });
+    sock.end();
+    return;
+  }
+  send({ ok: true, exec: session.id });
+  open.add(sock);
+  let buf = rest;
+  let reported = false;
+  const take = () => {
+    const nl = buf.indexOf('\n');
+    if (nl < 0) { if (buf.length > 4096) sock.destroy(); return; }
+    try {
+      const m = JSON.parse(buf.slice(0, nl)) as ExecExitReport;
+      if (m.op === 'exec.exited' && (m.code === null || Number.isInteger(m.code))) {
+        reported = true;
+        session.exited(m.code, Number.isInteger(m.signal) && m.signal! > 0 ? m.signal : undefined);
+      }
+    } catch { /* malformed: recorded below as not reported */ }
+    sock.end();
+  };
+  sock.on('data', (d: string) => { buf += d; take(); });
+  sock.on('close', () => { open.delete(sock); if (!reported) session.exited(null, undefined, 'the exec\'s CLI went away before it reported the exit'); });
+  if (buf) take();
 }
 
 function validRegistration(r: ExecRegistration | undefined): r is ExecRegistration {

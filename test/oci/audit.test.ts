@@ -155,7 +155,7 @@ else {
     t.equal(env.oci(['start', id]).code, 0, 'start');
     const st = JSON.parse(readFileSync(`${env.state}/${id}/state.json`, 'utf8')) as { pid: number; payloadPid: number };
     t.ok(st.payloadPid && existsSync(`/proc/${st.payloadPid}`), 'the payload runs');
-    // exec'd processes have no listener of their own: they get strict's plain filter (same decisions)
+    // exec'd processes install strict's supervised filter and hand its listener to this supervisor (oci/exec-run.ts)
     const ex = env.oci(['exec', id, 'sh', '-c', 'echo in-exec; unshare -U true; echo "unshare=$?"']);
     t.equal(ex.code, 0, ex.stderr);
     t.match(ex.stdout, /in-exec\nunshare=1/, 'exec into the audited container runs, under strict (unshare refused)');
