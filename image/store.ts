@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail, errnoReason, SandboxError } from '../common/errors.js';
+import { byCodePoint } from '../common/compare.js';
 import { StoreLayout, hexOf } from './layout.js';
 // the records are read without zod (record-read.ts): `run` reads them on every call
 import { parseConfig, readImageRecord, readIndexFile, runConfig } from './record-read.js';
@@ -136,7 +137,7 @@ export class ImageStore {
       const config = this.readConfig(id);
       out.push({ id, tags: this.tagsOf(id, index), record, config, size: record.layers.reduce((s, l) => s + l.diffSize, 0) });
     }
-    return out.sort((a, b) => (b.config.created ?? '').localeCompare(a.config.created ?? ''));
+    return out.sort((a, b) => byCodePoint(b.config.created ?? '', a.config.created ?? ''));
   }
 
   /** resolve gives `run` what it needs: the config and the layer dirs, bottom first. */

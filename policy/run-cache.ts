@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { byCodePoint } from '../common/compare.js';
 import type { Profile } from './types.js';
 
 const PROFILES = fileURLToPath(new URL('../../profiles/', import.meta.url));
@@ -21,7 +22,7 @@ export interface RunPolicy {
 }
 
 function fingerprint(dir: string, out: string[]): void {
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodePoint(a.name, b.name))) {
     const p = join(dir, e.name);
     if (e.isDirectory()) fingerprint(p, out);
     else { const st = statSync(p); out.push(`${p}:${st.size}:${st.mtimeMs}`); }

@@ -7,6 +7,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { constants } from 'node:os';
+import { byCodePoint } from '../common/compare.js';
 import { fail } from '../common/errors.js';
 import type { OciSpec } from './oci-spec.js';
 
@@ -87,7 +88,7 @@ export function listContainers(root: string): Container[] {
     const c = readContainer(root, id);
     if (c) out.push(c);
   }
-  return out.sort((a, b) => (b.config.created ?? '').localeCompare(a.config.created ?? ''));
+  return out.sort((a, b) => byCodePoint(b.config.created ?? '', a.config.created ?? ''));
 }
 
 /** findContainer resolves a name, a full id or a unique id prefix (docker's order). */
