@@ -104,8 +104,9 @@ t.test('rootless: run, -d, exec, -p through slirp4netns, stop, rm, as a throwawa
   for (const d of [home, dataHome, runtime, vol]) { mkdirSync(d, { recursive: true, mode: 0o700 }); chownSync(d, uid, gid); }
   chmodSync(vol, 0o1777); // writable by the container's root (the user) and its uid 1000 (a subordinate id)
 
+  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, XDG_DATA_HOME: dataHome, XDG_RUNTIME_DIR: runtime, LANG: 'C' };
   // the product as the user can read it: the checkout itself when it can, else a readable copy
-  const canRead = (cli: string) => spawnSync('/usr/bin/setpriv', ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', '--', '/usr/bin/env', '-i', process.execPath, cli, '--version'], { cwd: home, encoding: 'utf8' }).status === 0;
+  const canRead = (cli: string) => spawnSync('/usr/bin/setpriv', ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', '--', '/usr/bin/env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, cli, '--version'], { cwd: home, encoding: 'utf8' }).status === 0;
   let cli = CLI;
   if (!canRead(cli)) {
     const copy = join(tmp, 'product');
@@ -114,7 +115,6 @@ t.test('rootless: run, -d, exec, -p through slirp4netns, stop, rm, as a throwawa
     cli = join(copy, 'bin', 'tssandbox.js');
     t.ok(canRead(cli), 'the user can run a readable copy of the product');
   }
-  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, XDG_DATA_HOME: dataHome, XDG_RUNTIME_DIR: runtime, LANG: 'C' };
   // env -i: tap's process tracking injects NODE_OPTIONS into children, which the user's node must not load
   const as = (args: string[]) => {
     const r = spawnSync('/usr/bin/setpriv', ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', '--',
@@ -207,6 +207,26 @@ t.test('rootless: run, -d, exec, -p through slirp4netns, stop, rm, as a throwawa
     const u = as(['run', '--rm', '-u', '1000', 'bb', 'id']);
     t.equal(u.code, 125);
     t.match(u.stderr, /run `-u 1000:1000`: rootless, this user maps only container ids 0…0/, `refused by name: ${u.stderr}`);
+  });
+
+  t.test('no XDG_RUNTIME_DIR: a private /tmp/tssandbox-UID, and a squatted one refused', async (t) => {
+    const fallback = join(tmpdir(), `tssandbox-${uid}`);
+    t.teardown(() => rmSync(fallback, { recursive: true, force: true }));
+    const { XDG_RUNTIME_DIR: _unset, ...noRuntime } = env;
+    const asNoRuntime = (args: string[]) => spawnSync('/usr/bin/setpriv', ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', '--',
+      '/usr/bin/env', '-i', ...Object.entries(noRuntime).map(([k, v]) => `${k}=${v}`), process.execPath, cli, ...args], { cwd: home, encoding: 'utf8', timeout: 300_000 });
+    // another user (root here) made the name first: its state would be theirs to read and replace
+    mkdirSync(fallback, { mode: 0o777 });
+    chmodSync(fallback, 0o777);
+    const sq = asNoRuntime(['run', '--rm', 'bb', 'true']);
+    t.not(sq.status, 0, 'refused');
+    t.match(sq.stderr, new RegExp(`${fallback}\`: not a private directory of uid ${uid}`), `in one line naming it: ${sq.stderr}`);
+    t.same(readdirSync(fallback), [], 'nothing was written into it');
+    rmSync(fallback, { recursive: true, force: true });
+    const ok = asNoRuntime(['run', '--rm', 'bb', 'true']);
+    t.equal(ok.status, 0, ok.stderr);
+    const st = statSync(fallback);
+    t.same([st.uid, st.mode & 0o777], [uid, 0o700], 'made by the user, 0700');
   });
 
   t.test('nothing of ours remains', async (t) => {
