@@ -47,3 +47,14 @@ export function formatEgress(e: Egress | undefined): string {
   if (e === 'all') return 'all';
   return e.map((d) => `${d.cidr}${d.port !== undefined ? `:${d.port}` : ''}${d.proto ? `/${d.proto}` : ''}`).join(', ');
 }
+
+/** egressAllows: may a member with egress E send to IP:PORT/PROTO beyond its network? */
+export function egressAllows(e: Egress | undefined, ip: string, port: number, proto: 'tcp' | 'udp'): boolean {
+  if (e === 'all') return true;
+  if (!e || !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) return false;
+  return e.some((d) => {
+    const [net, bits] = d.cidr.split('/');
+    const size = 2 ** (32 - Number(bits));
+    return Math.floor(ipNum(ip) / size) === Math.floor(ipNum(net!) / size) && (d.port === undefined || d.port === port) && (d.proto === undefined || d.proto === proto);
+  });
+}

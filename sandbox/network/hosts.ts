@@ -6,7 +6,8 @@
 // into a symlink to a host file.
 import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { members } from './lab.js';
+import { writeNames } from './dns.js';
+import { members, netRunDir } from './lab.js';
 
 export const hostsFile = (stateDir: string) => join(stateDir, 'hosts');
 const baseFile = (stateDir: string) => join(stateDir, 'hosts.base');
@@ -20,6 +21,7 @@ export function writeHostsBase(stateDir: string, base: string): void {
 /** refreshHosts rewrites every member's hosts file: its own lines, then the others by name (call under the network's lock) */
 export function refreshHosts(network: string): void {
   const all = members(network);
+  writeNames(netRunDir(network), all);
   for (const m of all) {
     let base: string;
     try { base = readFileSync(baseFile(m.stateDir), 'utf8'); } catch { continue; }

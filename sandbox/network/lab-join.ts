@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { fail } from '../../common/errors.js';
 import { ANN, type OciSpec } from '../oci-spec.js';
+import { labResolv, startResolver } from './dns.js';
 import { applyEgress, egressOf, removeEgress } from './egress.js';
 import { hostsFile, refreshHosts, writeHostsBase } from './hosts.js';
 import type { NetContext } from './index.js';
@@ -45,6 +46,8 @@ function ensureUp(n: LabNetwork): void {
       sh('set up network', n.name, 'nsenter', [`--net=${ns}`, 'nft', '-f', '-'], `table ip tssandbox {\n chain post { type nat hook postrouting priority srcnat; policy accept; ip saddr ${n.subnet} oifname "up0" masquerade; }\n}\n`);
       sh('set up network', n.name, 'nft', ['-f', '-'], `table ip ${hostTable(n)} {\n chain post { type nat hook postrouting priority srcnat; policy accept; ip saddr ${l.ns} oifname != "${up}" masquerade; }\n}\n`);
     }
+    // the resolver last: it binds the gateway address, which the bridge now has
+    startResolver(netRunDir(n.name), ns, n.name, n.gateway);
     writeFileSync(join(netRunDir(n.name), 'network.json'), JSON.stringify(n));
   } catch (e) {
     writeFileSync(join(netRunDir(n.name), 'network.json'), JSON.stringify(n)); // so teardown knows what to remove
@@ -97,6 +100,9 @@ export async function joinLab(spec: OciSpec, ctx: NetContext, netnsFile: string,
   const lines = (files['/etc/hosts'] ?? '').split('\n').filter((l) => l && !l.startsWith('127.0.1.1\t'));
   const own = `${m.me.ip}\t${hostname}${hostname !== ctx.name ? ` ${ctx.name}` : ''}`;
   writeHostsBase(ctx.stateDir, `${[...lines.slice(0, 2), own, ...lines.slice(2)].join('\n')}\n`);
+  // resolv.conf: the network's resolver (members by name, for nslookup-style lookups that skip
+  // /etc/hosts), then only the upstream nameservers the member's egress reaches
+  files['/etc/resolv.conf'] = labResolv(files['/etc/resolv.conf'] ?? '', n.gateway, n.internal ? [] : egressOf(spec.annotations));
   withLock(name, () => refreshHosts(name));
   const mounts = [...spec.mounts, { destination: '/etc/hosts', type: 'bind', source: hostsFile(ctx.stateDir), options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec', 'file'] }];
   return { spec: { ...spec, mounts, annotations: { ...spec.annotations, [ANN.files]: JSON.stringify(files) } }, hook: ['/bin/sh', hook] };

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fail, SandboxError } from '../../common/errors.js';
 import { dataRoot, runRoot } from '../paths.js';
 import { NETWORK_NAME } from './mode.js';
+import { stopResolver } from './dns.js';
 import { mounted } from './netns.js';
 
 export interface LabNetwork {
@@ -171,6 +172,8 @@ export function teardown(name: string): void {
   }
   const ns = netnsOf(name);
   for (let i = 0; i < 4 && mounted(ns); i++) { try { execFileSync('umount', ['-l', ns], { stdio: 'ignore' }); } catch { break; } }
+  // the resolver holds the namespace alive: it goes with it
+  stopResolver(dir);
   for (const f of ['ns', 'network.json', 'members']) rmSync(join(dir, f), { recursive: true, force: true });
 }
 

@@ -32,6 +32,9 @@ export function checkNetwork(profile: Profile, flag: string | undefined): string
  * loopback, a loopback nameserver would be the container's own loopback: those were dropped already.
  */
 export function etcForMode(network: string, files: Record<string, string>, dnsGiven: boolean): Record<string, string> {
+  // loopback only: no nameserver is reachable, so none is listed (a lookup fails at once, not by a
+  // timeout); --dns is written as given, as docker does. A lab network's is made when it joins (dns.ts).
+  if (network === 'none' && !dnsGiven) return { ...files, '/etc/resolv.conf': '' };
   if (network !== 'host') return files;
   const out = { ...files };
   try {
