@@ -11,13 +11,13 @@
 //  3. exec.started is written before the loop reads a notification, so the session's lines follow it;
 //  4. only after the reply does the CLI close its copy: if this fails, the CLI kills the exec'd
 //     process and closes the only copy, and the process gets ENOSYS from every notified call.
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { fail } from '../common/errors.js';
 import type { ExecChannel } from './control.js';
 import type { LaunchEvents } from './launcher.js';
 import type { AuditSession } from './notify/session.js';
 import { closeFd, errno, rawSyscall } from './notify/sys.js';
-import type { ExecRegistration, ExecSession } from './supervise.js';
+import type { ExecHandler, ExecRegistration } from './supervise.js';
 
 // the same on every architecture: both postdate the unified syscall numbering (≥ 424)
 const SYS_PIDFD_OPEN = 434;
@@ -44,19 +44,33 @@ export function takeListener(pid: number, fd: number): number {
 }
 
 /** execAuditHandler: the Supervisor's execHandler for a container whose audit session this process owns */
-export function execAuditHandler(session: AuditSession): (reg: ExecRegistration) => ExecSession {
+export function execAuditHandler(session: AuditSession): ExecHandler {
   return (reg) => {
-    const fd = takeListener(reg.pid, reg.fd);
-    return session.exec(fd, {
-      argv: reg.argv, ...(reg.payloadPid ? { pid: reg.payloadPid } : {}),
+    const info = {
+      argv: reg.argv, ...(reg.payloadPid ?? reg.traced ? { pid: reg.payloadPid ?? reg.traced } : {}),
       ...(reg.user !== undefined ? { user: reg.user } : {}), ...(reg.tty ? { tty: true } : {}),
-    });
+    };
+    // --supervisor ptrace: seize the exec'd process (it waits before its traced filter) — only a
+    // process of this container's registered CLI: the launcher is that CLI's child and the process its
+    // child, so a registration cannot point the tracer at anything else
+    if (reg.traced !== undefined) {
+      if (!isGrandchild(reg.traced, reg.pid)) throw new Error(`pid ${reg.traced} is not a process the exec's CLI started`);
+      return session.execTraced(reg.traced, info);
+    }
+    return session.exec(takeListener(reg.pid, reg.fd), info);
   };
+}
+
+/** isGrandchild: pid's parent's parent is `of` (read from /proc: both are alive — the CLI waits for our answer, the process for its gate) */
+function isGrandchild(pid: number, of: number): boolean {
+  const ppid = (p: number) => { try { return Number(/^PPid:\s*(\d+)$/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? -1); } catch { return -1; } };
+  const parent = ppid(pid);
+  return parent > 0 && ppid(parent) === of;
 }
 
 /** ExecAudit: the exec side of the hand-over above — the launch events that register an exec's listener, and its end */
 export interface ExecAudit {
-  readonly events: Pick<LaunchEvents, 'onPid' | 'onListener'>;
+  readonly events: Pick<LaunchEvents, 'onPid' | 'onListener' | 'onTrace'>;
   /** why the supervisor did not take the listener (the process was killed unstarted), once it said so */
   refused(): string | undefined;
   /** after the launch ended: the exit report to the supervisor, and our copy of the listener closed */
@@ -100,6 +114,30 @@ export function execAudit(register: (reg: ExecRegistration) => Promise<ExecChann
     finish: async (code, signal) => {
       const ch = await channel?.catch(() => undefined);
       release();
+      if (ch) await ch.exited(signal ? null : code, signal);
+    },
+  };
+}
+
+/**
+ * execTrace: execAudit's counterpart under --supervisor ptrace. The launcher holds the exec'd
+ * process before its traced filter (native/launcher/exec.c 7a) and reports its pid; we ask the
+ * container's supervisor to seize it, and only its answer (attached) lets the launcher go on. A
+ * refusal makes the launch kill the process unstarted (launcher.ts onTrace's rejection).
+ */
+export function execTrace(register: (reg: ExecRegistration) => Promise<ExecChannel>, what: Omit<ExecRegistration, 'pid' | 'fd' | 'payloadPid' | 'traced'>): ExecAudit {
+  let channel: Promise<ExecChannel> | undefined;
+  let refused: string | undefined;
+  return {
+    events: {
+      onTrace: async (pid) => {
+        channel = register({ ...what, pid: process.pid, fd: -1, traced: pid, payloadPid: pid });
+        try { await channel; } catch (e) { refused = (e as Error).message; throw e; }
+      },
+    },
+    refused: () => refused,
+    finish: async (code, signal) => {
+      const ch = await channel?.catch(() => undefined);
       if (ch) await ch.exited(signal ? null : code, signal);
     },
   };

@@ -11,11 +11,14 @@
 // A supervised container's exec gets the container's supervised filter (exec.json's `notify`), and
 // its listener goes to the container's supervisor (exec-audit.ts): the exec'd processes are
 // audited in the container's log like its own, their lines tagged with the exec session's id.
+// Under --supervisor ptrace (exec.json's `traced`) the container's supervisor seizes the exec'd
+// process before its traced filter exists, with the same lines.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import { fail, SandboxError } from '../common/errors.js';
 import { stateDirOf } from './containers.js';
+import type { ExecRegistration } from './supervise.js';
 import { registerExec } from './control.js';
 import { launch } from './launcher.js';
 import { planLaunch } from './launch-plan.js';
@@ -30,6 +33,8 @@ interface ExecHost {
   idBase: number; idCount: number; cgroupProcs: string[]; seccomp: string | null;
   /** supervised container: its supervised filter (hex), installed with a listener its supervisor answers */
   notify?: string;
+  /** --supervisor ptrace container: its traced filter (hex), installed once its supervisor's tracer holds the process */
+  traced?: string;
 }
 
 /** the container's root as a layer stack, bottom first: its image layers, then its own upper layer */
@@ -69,13 +74,16 @@ export async function execIn(ctx: Ctx, ref: string, cmd: readonly string[], o: E
   let host: ExecHost;
   try { host = JSON.parse(readFileSync(join(stateDir, 'exec.json'), 'utf8')) as ExecHost; } catch { return fail('TSS_ECONTAINER', 'exec', ref, 'its runtime state is gone'); }
   const rwDir = join(c.dir, 'rw');
-  const audited = typeof host.notify === 'string';
+  const supervised = host.notify ?? host.traced;
   const plan = planLaunch(execSpec(c.config.spec, cmd, o, containerLayers(c.config.spec, rwDir), host.idCount), {
     stateDir, rwDir, idBase: host.idBase, idCount: host.idCount, cgroupProcs: host.cgroupProcs,
-    seccomp: audited ? Buffer.from(host.notify!, 'hex') : host.seccomp === null ? null : Buffer.from(host.seccomp, 'hex'),
+    seccomp: supervised !== undefined ? Buffer.from(supervised, 'hex') : host.seccomp === null ? null : Buffer.from(host.seccomp, 'hex'),
   });
   const killer = { now: () => {} };
-  const audit = audited ? (await import('./exec-audit.js')).execAudit((reg) => registerExec(stateDir, reg), { argv: [...cmd], ...(o.user !== undefined ? { user: o.user } : {}), ...(o.tty ? { tty: true } : {}) }, () => killer.now()) : undefined;
+  const what = { argv: [...cmd], ...(o.user !== undefined ? { user: o.user } : {}), ...(o.tty ? { tty: true } : {}) };
+  const register = (reg: ExecRegistration) => registerExec(stateDir, reg);
+  const ea = supervised !== undefined ? await import('./exec-audit.js') : undefined;
+  const audit = host.notify !== undefined ? ea!.execAudit(register, what, () => killer.now()) : host.traced !== undefined ? ea!.execTrace(register, what) : undefined;
   const handle = launch(plan, cmd[0]!, audit?.events ?? {}, ['inherit', 'inherit', 'inherit'], [['exec', String(c.state.pid)]]);
   killer.now = () => handle.signal(9);
   const forward = (sig: NodeJS.Signals) => handle.signal(constants.signals[sig] ?? 15);
@@ -94,6 +102,6 @@ export async function execIn(ctx: Ctx, ref: string, cmd: readonly string[], o: E
     await audit?.finish(code, signal);
   }
   const refused = audit?.refused();
-  if (refused) fail('TSS_ECONTAINER', 'exec', ref, `the container's supervisor did not take the exec's seccomp listener: ${refused}`);
+  if (refused) fail('TSS_ECONTAINER', 'exec', ref, `the container's supervisor ${host.traced !== undefined ? 'did not seize the exec\'d process' : 'did not take the exec\'s seccomp listener'}: ${refused}`);
   return code ?? 125;
 }

@@ -17,7 +17,10 @@ export interface ControlReply { ok: boolean; state?: ContainerState; error?: str
 export interface ExecRegistration {
   /** the exec CLI's pid and the listener's fd number in it (the supervisor takes its own copy with pidfd_getfd) */
   readonly pid: number;
+  /** -1 under --supervisor ptrace, where there is no listener: `traced` instead */
   readonly fd: number;
+  /** --supervisor ptrace: the exec'd process's host pid, waiting before its traced filter for the supervisor's tracer to seize it */
+  readonly traced?: number;
   /** host pid of the exec'd process */
   readonly payloadPid?: number;
   readonly argv: readonly string[];
@@ -42,7 +45,7 @@ export class Supervisor {
   private server: Server | undefined;
   private finished = false;
   /** set by an audited container's owner: takes an exec's listener over and answers it (throws with the reason it cannot) */
-  execHandler: ((reg: ExecRegistration) => ExecSession) | undefined;
+  execHandler: ExecHandler | undefined;
   /** exec connections still open (done() ends them: a finished supervisor must not wait on an exec's CLI) */
   private readonly execSocks = new Set<Socket>();
 
@@ -135,19 +138,34 @@ export class Supervisor {
   }
 }
 
+/** takes an exec over (a listener copied, or a tracer attached: async) or throws with the reason it cannot */
+export type ExecHandler = (reg: ExecRegistration) => ExecSession | Promise<ExecSession>;
+
 /** serveExec: the exec op of a control socket (this supervisor's and the OCI one's, oci/supervisor-main.ts); `open` tracks the connection while it lasts */
-export function serveExec(sock: Socket, handler: ((reg: ExecRegistration) => ExecSession) | undefined, reg: ExecRegistration | undefined, rest: string, open: Set<Socket>): void {
+export function serveExec(sock: Socket, handler: ExecHandler | undefined, reg: ExecRegistration | undefined, rest: string, open: Set<Socket>): void {
   const send = (r: ControlReply) => { if (!sock.destroyed) sock.write(`${JSON.stringify(r)}\n`); };
-  let session: ExecSession;
+  // data that comes while a tracer attaches waits in `rest` (the CLI sends its exit report only after our answer)
+  let early = rest;
+  const hold = (d: string) => { early += d; };
+  sock.on('data', hold);
+  let taken: Promise<ExecSession>;
   try {
     if (!handler) throw new Error('the container is not audited');
     if (!validRegistration(reg)) throw new Error('malformed exec registration');
-    session = handler(reg);
+    taken = Promise.resolve(handler(reg));
   } catch (e) {
+    taken = Promise.reject(e);
+  }
+  taken.then((session) => {
+    sock.off('data', hold);
+    answered(sock, session, early, open, send);
+  }, (e: unknown) => {
     send({ ok: false, error: (e as Error).message });
     sock.end();
-    return;
-  }
+  });
+}
+
+function answered(sock: Socket, session: ExecSession, rest: string, open: Set<Socket>, send: (r: ControlReply) => void): void {
   send({ ok: true, exec: session.id });
   open.add(sock);
   let buf = rest;
@@ -170,7 +188,8 @@ export function serveExec(sock: Socket, handler: ((reg: ExecRegistration) => Exe
 }
 
 function validRegistration(r: ExecRegistration | undefined): r is ExecRegistration {
-  return !!r && Number.isInteger(r.pid) && r.pid > 0 && Number.isInteger(r.fd) && r.fd >= 0
+  return !!r && Number.isInteger(r.pid) && r.pid > 0 && Number.isInteger(r.fd)
+    && (r.traced === undefined ? r.fd >= 0 : Number.isInteger(r.traced) && r.traced > 0)
     && Array.isArray(r.argv) && r.argv.length > 0 && r.argv.every((a) => typeof a === 'string')
     && (r.payloadPid === undefined || (Number.isInteger(r.payloadPid) && r.payloadPid > 0))
     && (r.user === undefined || typeof r.user === 'string') && (r.tty === undefined || typeof r.tty === 'boolean');

@@ -13,6 +13,10 @@
  *     payload (no /proc path to race, and the pidfd pins that very process, not a reused pid);
  *  6. fork: only a child enters the pid namespace; it takes the container's ids, drops to its
  *     capabilities, sets no_new_privs and installs the same filter bytes — then execs.
+ *  7a. --supervisor ptrace (a `trace-gate` record): the filter is the container's traced one; the
+ *     child waits before it until the runtime says `traced` — the container's supervisor has seized
+ *     it (sandbox/exec.ts) — since a traced call with no tracer is ENOSYS and a process forked
+ *     before the seize would never be followed (as main.c's control_wait says for run).
  *  7. supervised container (a `notify-listener` record): the filter is the container's supervised
  *     one, installed with NEW_LISTENER like run's; its listener comes back here and goes on to the
  *     runtime on fd 6 at once, before we wait for the execve — which itself waits for an answer, so
@@ -166,6 +170,9 @@ int exec_main(const struct plan *p) {
   /* 7. fd 6 is the runtime's listener socket only when the container is supervised */
   int lsock[2] = {-1, -1};
   if (listened && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, lsock) < 0) die_msg("socketpair", errno, "listener");
+  /* 7a. */
+  int tgate[2] = {-1, -1};
+  if (plan_find(p, "trace-gate") && pipe2(tgate, O_CLOEXEC) < 0) die_msg("pipe", errno, "trace gate");
 
   /* 6. */
   pid_t pid = fork();
@@ -174,6 +181,7 @@ int exec_main(const struct plan *p) {
     g_child_err_fd = err[1];
     close(err[0]);
     if (lsock[0] >= 0) { close(lsock[0]); g_listener_sock = lsock[1]; }
+    if (tgate[1] >= 0) close(tgate[1]);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (pty) {
       if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0) die_msg("stdio", errno, "dup2");
@@ -199,15 +207,36 @@ int exec_main(const struct plan *p) {
     if (plan_find(p, "nnp")) creds_no_new_privs();
     char **argv = exec_collect(p, "argv", 1);
     char **envp = exec_collect(p, "env", 0);
+    /* 7a. the tracer holds us before the filter that needs it; nothing of ours after this is traced
+     *     but the command's own execve, which the tracer records */
+    if (tgate[0] >= 0) {
+      char t;
+      if (read(tgate[0], &t, 1) != 1) die_msg("trace", EPIPE, "the tracer never attached");
+      close(tgate[0]);
+    }
     creds_seccomp(p);
     exec_cmd(argv, envp);
   }
+  if (tgate[0] >= 0) close(tgate[0]);
   close(err[1]);
   if (lsock[1] >= 0) close(lsock[1]);
   if (pty) close(slave);
   else if (!inherit) { close(io.in_r); close(io.out_w); close(io.err_w); }
   if (pty && console) { send_console(console, io.master); close(io.master); io.master = -1; }
   report_json("pid", "\"pid\":%d", pid);
+  /* 7a. released to its filter only once the runtime says the tracer is attached */
+  if (tgate[1] >= 0) {
+    int sig = 0;
+    if (control_wait(pid, err[0], &sig, "traced")) {
+      if (write(tgate[1], "t", 1) != 1) { kill(pid, SIGKILL); die_msg("trace", errno, "release the traced child"); }
+    } else if (sig) {
+      int st;
+      waitpid(pid, &st, 0);
+      report_json("exit", "\"code\":%d,\"signal\":%d", 128 + sig, sig);
+      return 128 + sig;
+    }
+    close(tgate[1]);
+  }
   /* 7. as main.c: the launcher keeps no copy, so only the runtime (then the supervisor) holds it;
    * EOF means a step before the filter failed, and the error pipe below says which */
   if (lsock[0] >= 0) forward_listener(lsock[0], pid);

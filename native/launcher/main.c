@@ -158,7 +158,7 @@ void send_console(const struct op *op, int master) {
  * the child install its filter. Why wait: the filter answers the audited syscalls with
  * SECCOMP_RET_TRACE, which without a tracer is ENOSYS — the payload's own execve would fail — and
  * a process forked before the seize would never be followed. */
-static int control_wait(pid_t pid, int err_fd, int *sig, const char *word) {
+int control_wait(pid_t pid, int err_fd, int *sig, const char *word) {
   char l[128];
   size_t n = 0;
   for (;;) {

@@ -7,7 +7,8 @@
 //
 // Processes started by `tssandbox exec` install the same filter with a listener of their own; the
 // supervisor takes that listener over (exec-audit.ts) and answers it here, through the same writer,
-// each of its lines tagged with the exec session's id.
+// each of its lines tagged with the exec session's id. Under --supervisor ptrace an exec'd process
+// is seized by a tracer of its own before its traced filter exists (execTraced), with the same lines.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { anchorPathFor, writeAnchor } from '../../audit/anchor.js';
@@ -48,7 +49,7 @@ export interface ExecHandle {
   exited(code: number | null, signal: number | undefined, reason?: string): void;
 }
 
-interface ExecLoop { readonly loop: NotifyLoop; readonly running: Promise<LoopStats> }
+interface ExecLoop { readonly loop: { stop(): void }; readonly running: Promise<LoopStats> }
 
 export class AuditSession {
   readonly log: string;
@@ -146,12 +147,9 @@ export class AuditSession {
    */
   exec(fd: number, info: ExecInfo): ExecHandle {
     if (this.closed) { closeFd(fd); throw new Error('the container\'s audit log is closed (it exited)'); }
-    const id = randomBytes(8).toString('hex');
-    const t0 = Date.now();
-    try {
-      this.writer.append({ event: 'exec.started', exec: { id, argv: [...info.argv], ...(info.user !== undefined ? { user: info.user } : {}), ...(info.tty ? { tty: true } : {}), ...(info.pid ? { pid: info.pid } : {}) } });
-    } catch (err) { closeFd(fd); throw err; }
-    this.mark();
+    let start: { id: string; t0: number };
+    try { start = this.execStarted(info); } catch (err) { closeFd(fd); throw err; }
+    const { id } = start;
     // a loop that stops answering is as bad for this listener as for the container's own: its own watchdog kills the container's pid 1
     const dog = this.payloadPid && this.o.stallMs !== 0 ? new Watchdog(fd, this.payloadPid, this.o.stallMs ?? 10_000) : undefined;
     const loop = new NotifyLoop({
@@ -159,15 +157,52 @@ export class AuditSession {
       onFatal: () => this.o.kill(),
       beat: () => dog?.beat(),
     });
-    const entry: ExecLoop = {
-      loop,
-      running: loop.run().finally(async () => {
-        await dog?.stop();
-        closeFd(fd);
-        this.execs.delete(entry);
-      }),
-    };
+    this.track(loop, loop.run().finally(async () => {
+      await dog?.stop();
+      closeFd(fd);
+    }));
+    return this.execHandle(start);
+  }
+
+  /**
+   * execTraced: --supervisor ptrace — a tracer of its own seizes the exec'd process (host pid `pid`)
+   * before its traced filter exists; resolves once it is attached, when the exec's launcher may let
+   * it go on (native/launcher/exec.c 7a). Its lines are tagged like exec()'s. A tracer that cannot
+   * attach rejects: the exec CLI then kills the process unstarted.
+   */
+  async execTraced(pid: number, info: ExecInfo): Promise<ExecHandle> {
+    if (this.closed) throw new Error('the container\'s audit log is closed (it exited)');
+    const start = this.execStarted(info);
+    const loop = new TraceLoop({
+      pid, table: this.o.filter.table, policy: this.o.filter.policy, writer: this.writer.forExec(start.id),
+      stallMs: this.o.stallMs || 10_000, onFatal: () => this.o.kill(),
+    });
+    this.track(loop, loop.done);
+    const handle = this.execHandle(start);
+    try {
+      await loop.attached;
+    } catch (e) {
+      handle.exited(null, undefined, `not started: ${(e as Error).message}`);
+      throw e;
+    }
+    return handle;
+  }
+
+  /** exec.started, before any line of the session (throws when the log refuses it) */
+  private execStarted(info: ExecInfo): { id: string; t0: number } {
+    const id = randomBytes(8).toString('hex');
+    this.writer.append({ event: 'exec.started', exec: { id, argv: [...info.argv], ...(info.user !== undefined ? { user: info.user } : {}), ...(info.tty ? { tty: true } : {}), ...(info.pid ? { pid: info.pid } : {}) } });
+    this.mark();
+    return { id, t0: Date.now() };
+  }
+
+  /** an exec session's loop, until it ends (stopLoop waits for it; close() stops it) */
+  private track(loop: { stop(): void }, running: Promise<LoopStats>): void {
+    const entry: ExecLoop = { loop, running: running.finally(() => { this.execs.delete(entry); }) };
     this.execs.add(entry);
+  }
+
+  private execHandle({ id, t0 }: { id: string; t0: number }): ExecHandle {
     let done = false;
     return {
       id,

@@ -10,7 +10,7 @@ import { rootMissing, Sandbox } from '../helpers/sandbox.js';
 const UNTRACED = join(BUILD, 'fixtures', 'ptrace-untraced');
 const fixturesMissing = (): string | false => (existsSync(UNTRACED) ? false : `${UNTRACED} not built (make -C test/fixtures)`);
 const skip = rootMissing() || busyboxMissing() || fixturesMissing();
-const applets: Member[] = ['wget', 'unshare', 'ls', 'cat', 'true'].map((a) => ({ name: `./bin/${a}`, type: 'symlink', linkname: 'busybox' }));
+const applets: Member[] = ['wget', 'unshare', 'ls', 'cat', 'true', 'sleep'].map((a) => ({ name: `./bin/${a}`, type: 'symlink', linkname: 'busybox' }));
 
 interface Line { event: string; seq: number; proc?: { pid: number; comm?: string; argv?: string[] }; syscall?: { name: string; errno?: string; args?: unknown[] }; decision?: { action: string; rule?: string; layer?: string }; resource?: { path?: string; sockaddr?: string } }
 
@@ -75,16 +75,31 @@ t.test('the payload cannot see its tracer, cannot ptrace, and a CLONE_UNTRACED c
   t.same(sb.leftovers(), []);
 });
 
-t.test('exec into a traced container runs (under the container\'s plain filter: no tracer follows it) and stop ends it', { skip }, async (t) => {
+t.test('exec into a traced container is traced too: its execve (argv) and denied unshare in the container\'s log, tagged with its session; stop ends it', { skip }, async (t) => {
   const sb = new Sandbox('ptrace-exec');
-  t.teardown(() => sb.cleanup());
+  t.teardown(() => { sb.cli(['rm', '-f', 'bg']); sb.cleanup(); });
   await sb.importBusybox('busybox', applets);
-  t.equal(sb.cli(['run', '-d', '--name', 'bg', '--supervisor', 'ptrace', 'busybox', 'sh', '-c', 'trap "exit 3" TERM; while true; do cat /etc/hostname >/dev/null; done']).code, 0);
-  const e = sb.cli(['exec', 'bg', 'cat', '/etc/hostname']);
+  t.equal(sb.cli(['run', '-d', '--name', 'bg', '--supervisor', 'ptrace', 'busybox', 'sh', '-c', 'trap "exit 3" TERM; while true; do sleep 1; done']).code, 0);
+  const e = sb.cli(['exec', 'bg', 'sh', '-c', 'cat /etc/hostname; unshare -U true; echo "unshare=$?"']);
   t.equal(e.code, 0, e.stderr);
-  t.match(e.stdout, /^[0-9a-f]{12}\n$/, 'the container\'s hostname');
+  t.match(e.stdout, /^[0-9a-f]{12}\nunshare=1\n$/, 'the container\'s hostname, and the payload saw the denial');
+  const lines = readLog(sb, idOf(sb, 'bg')) as (Line & { exec?: string | { id: string; argv?: string[]; code?: number | null } })[];
+  const started = lines.filter((l) => l.event === 'exec.started');
+  t.equal(started.length, 1, 'one exec.started');
+  const id = (started[0]!.exec as { id: string }).id;
+  const mine = lines.filter((l) => l.exec === id);
+  t.ok(mine.length > 0 && mine.every((l) => l.decision?.layer === 'ptrace'), 'the exec\'s lines come from a tracer');
+  const argvs = mine.filter((l) => l.syscall?.name === 'execve').map((l) => JSON.stringify(l.proc?.argv));
+  t.ok(argvs.includes(JSON.stringify(['cat', '/etc/hostname'])), 'a child\'s execve with its argv (the tracer followed the fork)');
+  const un = mine.find((l) => l.syscall?.name === 'unshare');
+  t.equal(un?.decision?.action, 'deny', 'the unshare is denied and recorded for the session');
+  t.match(un?.decision?.rule, /^profiles\/(strict|base\/always)\.yaml:\d+$/, 'with its rule file:line');
+  const exited = lines.find((l) => l.event === 'exec.exited' && (l.exec as { id: string }).id === id);
+  t.equal((exited?.exec as { code: number | null } | undefined)?.code, 0, 'exec.exited with its code');
+  t.ok(lines.indexOf(started[0]!) < lines.indexOf(un!) && lines.indexOf(un!) < lines.indexOf(exited!), 'started, its syscalls, exited, in that order');
   t.equal(sb.cli(['stop', 'bg']).code, 0);
   t.equal(sb.cli(['wait', 'bg']).stdout.trim(), '3', 'SIGTERM reached the traced payload\'s trap (the tracer passes signals on)');
+  t.equal(sb.cli(['audit', 'verify', 'bg']).code, 0, 'one chain');
   t.equal(sb.cli(['rm', 'bg']).code, 0);
   t.same(sb.leftovers(), []);
 });
