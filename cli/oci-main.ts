@@ -65,6 +65,8 @@ export async function ociMain(args: readonly string[]): Promise<number> {
     const verbs = await import('../oci/verbs.js');
     switch (a.verb) {
       case 'create': {
+        // rootless mode covers run (sandbox/rootless.ts); OCI create's ids, cgroups and hooks are root's
+        if (process.geteuid?.() !== 0) throw new SandboxError('TSS_EUSAGE', `create \`${id ?? ''}\`: OCI runtime mode needs root (rootless, use tssandbox run)`);
         const { ociCreate } = await import('../oci/create.js');
         const pidFile = flag(a.flags, 'pid-file'), consoleSocket = flag(a.flags, 'console-socket');
         await ociCreate({

@@ -163,6 +163,10 @@ t.test('rootless: run, -d, exec, -p through slirp4netns, stop, rm, as a throwawa
     t.equal(host.code, 125, 'the host network (unconfined\'s) is refused rootless');
     t.match(host.stderr, /run `--network host`: rootless/);
 
+    const oci = as(['create', '--bundle', home, 'ocix']);
+    t.not(oci.code, 0, 'OCI mode is refused rootless');
+    t.match(oci.stderr, /create `ocix`: OCI runtime mode needs root/);
+
     const lab = as(['run', '--rm', '--profile', 'lab', '--network', 'somelab', 'bb', 'true']);
     t.not(lab.code, 0, 'a lab network is refused rootless');
     t.match(lab.stderr, /lab networks need root/);
@@ -177,11 +181,12 @@ t.test('rootless: run, -d, exec, -p through slirp4netns, stop, rm, as a throwawa
     t.teardown(() => { guard.close(); });
     const gport = (guard.address() as AddressInfo).port;
 
-    const d = as(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:80`, 'bb', 'httpd', '-f', '-p', '80', '-h', '/www']);
+    const d = as(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:80`, 'bb', 'sh', '-c', 'echo up; exec httpd -f -p 80 -h /www']);
     t.equal(d.code, 0, d.stderr);
     t.equal(await fetch(`http://127.0.0.1:${port}/`), 'served rootless\n', 'curl on the host\'s 127.0.0.1 reaches busybox httpd inside');
     t.equal(as(['port', 'web']).stdout, `80/tcp -> 127.0.0.1:${port}\n`, 'port shows the forward');
     t.match(as(['ps']).stdout, /\bweb\n/, 'ps lists it');
+    t.equal(as(['logs', 'web']).stdout, 'up\n', 'logs has its output');
     const slirps = spawnSync('pgrep', ['-u', String(uid), '-x', 'slirp4netns'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
     t.equal(slirps.length, 1, 'one slirp4netns, the user\'s');
 
@@ -237,5 +242,6 @@ t.test('rootless: run, -d, exec, -p through slirp4netns, stop, rm, as a throwawa
     t.same(existsSync(state) ? readdirSync(state) : [], [], 'no state dir under $XDG_RUNTIME_DIR/tssandbox');
     const recs = join(dataHome, 'tssandbox', 'containers');
     t.same(existsSync(recs) ? readdirSync(recs) : [], [], 'no container record');
+    t.same(readdirSync(tmpdir()).filter((f) => f.startsWith('tss-slirp-') && statSync(join(tmpdir(), f)).uid === uid), [], 'no slirp4netns API socket directory');
   });
 });
