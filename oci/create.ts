@@ -19,7 +19,7 @@ import { spawnSupervisor } from '../sandbox/supervisor-spawn.js';
 import { writePidFile } from './pidfile.js';
 import { overlayParts } from './rootfs.js';
 import { cgroupMounts } from './cgroup-mounts.js';
-import { runStage } from './hooks.js';
+import { containerHooks, hookState, runStage } from './hooks.js';
 import { boundCaps, compileBundleSeccomp, resolvePolicy } from './policy.js';
 import { prepareOciSupervision } from './audit.js';
 import { anchorPathFor } from '../audit/anchor.js';
@@ -155,6 +155,11 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
       seccompBefore: before,
       // createRuntime/prestart hooks: the child waits for them before pivot_root (native/launcher/child.c 3a)
       ...(hooks?.prestart?.length || hooks?.createRuntime?.length ? { hookGate: true } : {}),
+      // createContainer/startContainer hooks: the child runs them in the container's namespaces (native/launcher/hooks.c)
+      ...(hooks?.createContainer?.length || hooks?.startContainer?.length ? {
+        containerHooks: containerHooks(hooks),
+        hookState: (['createContainer', 'startContainer'] as const).map((st) => hookState({ ociVersion: config.ociVersion || OCI_VERSION, id, status: st === 'createContainer' ? 'creating' : 'created', bundle, annotations }, st)),
+      } : {}),
     };
     if (spec.process.terminal && !o.consoleSocket) fail('TSS_EUSAGE', 'create', id, 'process.terminal needs --console-socket');
     writeRecord(o.stateRoot, { ociVersion: config.ociVersion || OCI_VERSION, id, status: 'creating', bundle, annotations, created: new Date().toISOString(), cgroupParent: OCI_CGROUP_PARENT });

@@ -1,12 +1,13 @@
 // oci/hooks.ts — runtime-spec hooks: which we run, when, and how one runs (OCI front end: create's supervisor, start's reply, delete)
 //
-// Host-side hooks only: prestart and createRuntime (while create holds the container before
+// Host-side hooks: prestart and createRuntime (while create holds the container before
 // pivot_root, native/launcher/child.c 3a), poststart (before `start` returns) and poststop (before
-// `delete` returns) run in the runtime's namespaces. createContainer and startContainer would run
-// inside the container's namespaces, which tssandbox does not enter for a hook yet: a bundle with
-// them is refused at create. Each hook gets the state JSON on stdin, exactly its args and env (an
-// empty environment when it names none: the runtime's own is not the hook's), and is killed at its
-// timeout. A failing prestart/createRuntime hook fails create; poststart/poststop failures are
+// `delete` returns) run here, in the runtime's namespaces. createContainer and startContainer run
+// inside the container's namespaces, started by the launcher's child (native/launcher/hooks.c says
+// with which credentials): they go into the plan (containerHooks). Each hook gets the state JSON on
+// stdin, exactly its args and env (an empty environment when it names none: the runtime's own is
+// not the hook's), and is killed at its timeout. A failing prestart/createRuntime/createContainer
+// hook fails create, a failing startContainer hook fails start; poststart/poststop failures are
 // warnings.
 import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
@@ -18,6 +19,8 @@ export interface OciHooks {
   readonly createRuntime?: readonly OciHook[];
   readonly poststart?: readonly OciHook[];
   readonly poststop?: readonly OciHook[];
+  readonly createContainer?: readonly OciHook[];
+  readonly startContainer?: readonly OciHook[];
 }
 export type HookStage = keyof OciHooks;
 
@@ -30,11 +33,14 @@ export function checkHooks(raw: Readonly<Record<string, readonly OciHook[]>> | u
   const out: Record<string, OciHook[]> = {};
   for (const [stage, list] of Object.entries(raw)) {
     if (!list.length) continue;
-    if ((CONTAINER_SIDE as readonly string[]).includes(stage)) fail('TSS_EUSAGE', 'create', `hooks.${stage}`, 'hooks inside the container\'s namespaces are not supported yet (prestart, createRuntime, poststart and poststop are)');
-    if (!(HOST_SIDE as readonly string[]).includes(stage)) fail('TSS_EUSAGE', 'create', `hooks.${stage}`, 'unknown hook stage');
+    const inside = (CONTAINER_SIDE as readonly string[]).includes(stage);
+    if (!inside && !(HOST_SIDE as readonly string[]).includes(stage)) fail('TSS_EUSAGE', 'create', `hooks.${stage}`, 'unknown hook stage');
     list.forEach((h, i) => {
       if (!isAbsolute(h.path)) fail('TSS_EUSAGE', 'create', `hooks.${stage}[${i}].path`, `${h.path} is not an absolute path`);
       if (h.timeout !== undefined && !(Number.isInteger(h.timeout) && h.timeout > 0)) fail('TSS_EUSAGE', 'create', `hooks.${stage}[${i}].timeout`, 'must be a positive number of seconds');
+      // the launcher's plan record: NUL-separated fields, at most 64 (native/launcher/launcher.h)
+      if (inside && [h.path, ...(h.args ?? []), ...(h.env ?? [])].some((a) => a === '' || a.includes('\0'))) fail('TSS_EUSAGE', 'create', `hooks.${stage}[${i}]`, 'an empty or NUL-holding argument or env entry cannot be passed to a hook run inside the container');
+      if (inside && 5 + (h.args?.length ?? 0) + (h.env?.length ?? 0) > 64) fail('TSS_EUSAGE', 'create', `hooks.${stage}[${i}]`, 'more than 59 args and env entries together');
     });
     out[stage] = list.map((h) => ({ path: h.path, ...(h.args ? { args: h.args } : {}), ...(h.env ? { env: h.env } : {}), ...(h.timeout ? { timeout: h.timeout } : {}) }));
   }
@@ -77,4 +83,17 @@ export async function runStage(hooks: OciHooks | undefined, stage: HookStage, st
     if (why) { failed.push(`${stage} hook ${why}`); if (stopAtFirst) break; }
   }
   return failed;
+}
+
+/** containerHooks: the createContainer/startContainer hooks as the launcher's plan carries them */
+export function containerHooks(hooks: OciHooks | undefined): { stage: 'createContainer' | 'startContainer'; path: string; args: string[]; env: string[]; timeout: number }[] {
+  return CONTAINER_SIDE.flatMap((stage) => (hooks?.[stage] ?? []).map((h) => ({ stage, path: h.path, args: [...(h.args ?? [])], env: [...(h.env ?? [])], timeout: h.timeout ?? 0 })));
+}
+
+/** hookState: the state JSON of a stage, split where the container's host pid goes (the child fills it in) */
+export function hookState(state: Record<string, unknown>, stage: 'createContainer' | 'startContainer'): { stage: typeof stage; prefix: string; suffix: string } {
+  const mark = '"pid":-424242';
+  const text = JSON.stringify({ ...state, pid: -424242 });
+  const at = text.indexOf(mark) + '"pid":'.length;
+  return { stage, prefix: text.slice(0, at), suffix: text.slice(at + '-424242'.length) };
 }

@@ -80,6 +80,10 @@ export interface LaunchPlan {
   readonly sysctl?: readonly { readonly key: string; readonly value: string }[];
   /** OCI create with createRuntime/prestart hooks: the child stops before pivot_root until they ran */
   readonly hookGate?: boolean;
+  /** OCI createContainer/startContainer hooks, run by the child in the container's namespaces (native/launcher/hooks.c) */
+  readonly containerHooks?: readonly { readonly stage: 'createContainer' | 'startContainer'; readonly path: string; readonly args: readonly string[]; readonly env: readonly string[]; readonly timeout: number }[];
+  /** their state JSON, split where the container's host pid goes (only the child knows it) */
+  readonly hookState?: readonly { readonly stage: 'createContainer' | 'startContainer'; readonly prefix: string; readonly suffix: string }[];
   /** rootless (sandbox/rootless.ts): the launcher's own user namespace, mapped by these setuid
    * helpers with these host ranges; uidMap/gidMap and rootUid are then in that namespace's ids */
   readonly rootless?: RootlessMaps;
@@ -130,6 +134,8 @@ export function encodePlan(plan: LaunchPlan): { bytes: Buffer; steps: string[] }
   // a cgroup mount shows the container's own cgroup namespace: the child makes it before the tree
   if (plan.setup.some((s) => s.op === 'kernfs' && s.fstype !== 'mqueue')) add('cgroupns');
   if (plan.hookGate) add('hookgate');
+  for (const h of plan.containerHooks ?? []) add('hook', h.stage, h.timeout, h.path, h.args.length, ...h.args, ...h.env);
+  for (const h of plan.hookState ?? []) add('hookstate', h.stage, h.prefix, h.suffix);
   for (const s of plan.setup) add(...setupFields(s));
   for (const r of plan.rlimits) add('rlimit', r.resource, r.soft, r.hard);
   add('user', plan.user.uid, plan.user.gid, ...plan.user.groups);

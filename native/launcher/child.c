@@ -127,6 +127,14 @@ _Noreturn void child_main(const struct plan *p, const struct nsfds *ns, const st
    *     payload exists. */
   if (g_start_fd >= 0 && plan_find(p, "hookgate")) child_wait_hooks(g_start_fd);
 
+  /* 3b. OCI createContainer hooks (hooks.c): after createRuntime (3a), in the container's
+   *     namespaces, its tree built and pivot_root not yet done — the runtime-spec's order. Its
+   *     host pid is read now, while the host's /proc is still ours (the hooks' state JSON). */
+  if (plan_find(p, "hook")) {
+    hooks_note_pid();
+    hooks_run(p, ns, "createContainer");
+  }
+
   /* 4. pivot_root into it and detach the old root: nothing of the host's tree stays reachable. */
   mounts_pivot(p);
 
@@ -202,6 +210,11 @@ _Noreturn void child_main(const struct plan *p, const struct nsfds *ns, const st
   /* 14a. OCI create: everything is set up; wait for `start` (main.c) before anything of the
    *      payload runs. Before the filter, which need not allow this wait. */
   if (g_start_fd >= 0) child_wait_start(g_start_fd);
+
+  /* 14b. OCI startContainer hooks (hooks.c): after `start`, before the payload execs, inside the
+   *      container's root and as its process (ids, capabilities, no_new_privs); before the filter,
+   *      which has no rule for a hook's fork and wait. */
+  hooks_run(p, ns, "startContainer");
 
   /* 15. seccomp last: the filter need only allow what follows it — the error pipe's write and execve. */
   char **argv = collect(p, "argv", 1);

@@ -91,6 +91,10 @@ void child_wait_hooks(int fd);
 /* main.c — `console PATH`: send the pty master to a console socket (runc's --console-socket) */
 void send_console(const struct op *op, int master);
 
+/* hooks.c — OCI createContainer/startContainer hooks, run by the child in the container's namespaces */
+void hooks_note_pid(void);
+void hooks_run(const struct plan *p, const struct nsfds *ns, const char *stage);
+
 /* child.c — the containment order, on one screen */
 _Noreturn void child_main(const struct plan *p, const struct nsfds *ns, const struct stdio_fds *io, int go_fd, int err_fd, int parent_alive_fd, int pty_sock);
 
