@@ -1,4 +1,4 @@
-// cli/commands/network.ts — `network create|ls|inspect|rm` (lab networks) and `port` (published ports) (CLI process)
+// cli/commands/network.ts — `network create|ls|inspect|rm|connect|disconnect` (lab networks) and `port` (published ports) (CLI process)
 import type { Command } from 'commander';
 import { fail } from '../../common/errors.js';
 
@@ -60,6 +60,31 @@ export function register(program: Command): void {
     .action(async (names: string[]) => {
       const m = await lab();
       out(`${JSON.stringify(names.map((n) => m.inspectNetwork(root(), n)), null, 2)}\n`);
+    });
+  // a running container (docker's order: NETWORK CONTAINER)
+  const running = async (ref: string, action: string) => {
+    const { context, find } = await import('../../sandbox/lifecycle.js');
+    const { stateDirOf } = await import('../../sandbox/containers.js');
+    const ctx = context(root());
+    const c = find(ctx, ref, action);
+    if (c.state.status !== 'running') fail('TSS_ECONTAINER', action, ref, 'the container is not running');
+    return { id: c.config.id, name: c.config.name, stateDir: stateDirOf(ctx.run, c.config.id), spec: c.config.spec };
+  };
+  net.command('connect').description('connect a running lab container to another lab network (it gets ethN; names updated for everyone)')
+    .argument('<network>').argument('<container>')
+    .action(async (network: string, ref: string) => {
+      await lab();
+      const c = await running(ref, 'network connect');
+      const { connectLab } = await import('../../sandbox/network/lab-connect.js');
+      connectLab(root(), c, network);
+    });
+  net.command('disconnect').description('disconnect a running container from a lab network')
+    .argument('<network>').argument('<container>')
+    .action(async (network: string, ref: string) => {
+      await lab();
+      const c = await running(ref, 'network disconnect');
+      const { leaveNetwork } = await import('../../sandbox/network/lab-leave.js');
+      leaveNetwork(c.stateDir, network, c.name);
     });
   net.command('rm').alias('remove').description('remove lab networks (refused while a container is on one)')
     .argument('<name...>')

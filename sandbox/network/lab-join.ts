@@ -28,7 +28,7 @@ function sysctlIn(nsPath: string | null, key: string, value: string, thing: stri
 }
 
 /** ensureUp makes the network's namespace, bridge and (unless internal) uplink, once */
-function ensureUp(n: LabNetwork): void {
+export function ensureUp(n: LabNetwork): void {
   const ns = netnsOf(n.name);
   if (existsSync(join(netRunDir(n.name), 'network.json'))) return;
   try {
@@ -56,7 +56,7 @@ function ensureUp(n: LabNetwork): void {
   }
 }
 
-function allocate(n: LabNetwork, taken: readonly Member[]): string {
+export function allocate(n: LabNetwork, taken: readonly Member[]): string {
   const { base, bits } = parseSubnet(n.subnet);
   const used = new Set([n.gateway, ...taken.map((m) => m.ip)]);
   for (let i = 2; i < 2 ** (32 - bits) - 1; i++) if (!used.has(numIp(base + i))) return numIp(base + i);
