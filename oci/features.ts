@@ -7,7 +7,7 @@ export function features(): Record<string, unknown> {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.2.0',
-    hooks: [],
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
     mountOptions: ['ro', 'rw', 'bind', 'rbind', 'nosuid', 'nodev', 'noexec', 'private', 'rprivate', 'slave', 'rslave', 'mode', 'size'],
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
