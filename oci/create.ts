@@ -20,7 +20,7 @@ import { writePidFile } from './pidfile.js';
 import { overlayParts } from './rootfs.js';
 import { cgroupMounts } from './cgroup-mounts.js';
 import { containerHooks, hookState, runStage } from './hooks.js';
-import { boundCaps, compileBundleSeccomp, resolvePolicy } from './policy.js';
+import { boundCaps, compileBundleSeccomp, resolvePolicy, seccompAgent } from './policy.js';
 import { prepareOciSupervision } from './audit.js';
 import { anchorPathFor } from '../audit/anchor.js';
 import { checkId, containerDir, OCI_VERSION, recordFile, writeRecord } from './state.js';
@@ -61,7 +61,16 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
   const policy = await resolvePolicy(annotations);
   // capabilities: what the bundle asks for, bounded by every applied profile
   const caps = boundCaps(policy.profiles, base.process.capabilities.bounding);
-  const bundleFilter = await compileBundleSeccomp(config.linux?.seccomp, caps);
+  const bundle_ = await compileBundleSeccomp(config.linux?.seccomp, caps);
+  const bundleFilter = bundle_?.bytes ?? null;
+  // listenerPath: an external agent gets the listener of the bundle's notify rules (oci/agent.ts) —
+  // unless a profile of ours is supervised: the chain's one listener is then our supervisor's
+  const agent = seccompAgent(config.linux?.seccomp, bundle_?.notify ?? false, o.note);
+  if (agent) {
+    const { supervised } = await import('../sandbox/notify/index.js');
+    const ours = policy.profiles.find((p, i) => supervised(p, policy.digests[i]));
+    if (ours) fail('TSS_EREFUSED', 'create', 'linux.seccomp.listenerPath', `profile ${ours.name}'s supervisor owns the container's one seccomp listener (a filter chain has one), so an external agent cannot have it; use a node profile without supervisor rules`);
+  }
   const strictest = policy.profiles[policy.profiles.length - 1]!;
   // the network: no namespace in the bundle is the host's; a joined one is the pod's managed network
   const nets = config.linux?.namespaces?.filter((n) => n.type === 'network') ?? [];
@@ -138,9 +147,12 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
     // a failed create leaves no log behind, but never removes the log of an earlier container of that id
     if (supervision && !existsSync(supervision.log)) cleanup.push(() => { for (const f of [supervision.log, anchorPathFor(supervision.log)]) rmSync(f, { force: true }); });
     const filters = supervision ? [...supervision.others, supervision.bytes] : policy.filters;
-    const planned = planLaunch(layers ? withLayers(layers) : spec, { stateDir: stage, rwDir: join(stage, 'rw'), idBase: rootUid, idCount: 65536, cgroupProcs: cg.procsFiles, seccomp: filters[filters.length - 1] ?? null,
+    // the filter installed last gets the listener: ours when supervised, the bundle's for an agent
+    // (the kernel's answer does not depend on the order: the strictest of all filters wins)
+    const chain = agent && bundleFilter ? [...filters, bundleFilter] : [...(bundleFilter ? [bundleFilter] : []), ...filters];
+    const planned = planLaunch(layers ? withLayers(layers) : spec, { stateDir: stage, rwDir: join(stage, 'rw'), idBase: rootUid, idCount: 65536, cgroupProcs: cg.procsFiles, seccomp: chain[chain.length - 1] ?? null,
       ...(spec.mounts.some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? { cgroupMounts: cgroupMounts(cg.procsFiles) } : {}) });
-    const before = [...(bundleFilter ? [bundleFilter] : []), ...filters.slice(0, -1)];
+    const before = chain.slice(0, -1);
     // a file bind's parent may be missing from the image (podman's /run/.containerenv)
     const setup = planned.setup.flatMap((op) => (op.op === 'mkfile' && posix.dirname(op.path) !== '/' ? [{ op: 'mkdir' as const, path: posix.dirname(op.path) }, op] : [op]));
     const plan: LaunchPlan = {
@@ -163,7 +175,7 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
     };
     if (spec.process.terminal && !o.consoleSocket) fail('TSS_EUSAGE', 'create', id, 'process.terminal needs --console-socket');
     writeRecord(o.stateRoot, { ociVersion: config.ociVersion || OCI_VERSION, id, status: 'creating', bundle, annotations, created: new Date().toISOString(), cgroupParent: OCI_CGROUP_PARENT });
-    writeOciHandoff({ id, stateRoot: o.stateRoot, dir, ...(slotFile ? { slotFile } : {}), cgroupParent: OCI_CGROUP_PARENT, what: id, plan, ...(hooks ? { hooks } : {}), ...(supervision ? { execSeccomp: supervision.plain.toString('hex'), execAudited: supervision.notify } : {}) });
+    writeOciHandoff({ id, stateRoot: o.stateRoot, dir, ...(slotFile ? { slotFile } : {}), cgroupParent: OCI_CGROUP_PARENT, what: id, plan, ...(hooks ? { hooks } : {}), ...(supervision ? { execSeccomp: supervision.plain.toString('hex'), execAudited: supervision.notify } : {}), ...(agent ? { agent } : {}) });
     // fds 4-6 of the supervisor are this process's 0-2: the caller's pipes, which the payload gets as they are
     const { child, msg } = await spawnSupervisor(SUPERVISOR, dir, join(dir, 'supervisor.log'), { payloadIo: spec.process.terminal ? 'null' : 'inherit' });
     if (msg?.event === 'created') {

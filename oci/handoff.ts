@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LaunchPlan } from '../sandbox/plan.js';
 import type { OciHooks } from './hooks.js';
+import type { SeccompAgent } from './agent.js';
 
 export interface OciHandoff {
   readonly id: string;
@@ -25,6 +26,8 @@ export interface OciHandoff {
   readonly execSeccomp?: string;
   /** the supervisor is the notify one: `exec`'d processes install plan.seccomp (the supervised filter) and are audited through it (oci/exec-run.ts) */
   readonly execAudited?: boolean;
+  /** linux.seccomp.listenerPath: the agent the supervisor hands the bundle filter's listener to (oci/agent.ts) */
+  readonly agent?: SeccompAgent;
 }
 
 const FILE = 'handoff.json';

@@ -6,12 +6,13 @@
 // container gets and the profiles an `org.tssandbox.profile` annotation may ask for. The profile's
 // filter is stacked on the bundle's own (the kernel takes the strictest answer), its capabilities
 // bound the bundle's, its masks are added: an annotation can only tighten.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { errnoReason, fail, SandboxError } from '../common/errors.js';
 import type { Profile } from '../policy/types.js';
 import type { SeccompPolicy } from '../policy/seccomp/types.js';
 import { dataRoot } from '../sandbox/paths.js';
+import type { SeccompAgent } from './agent.js';
 
 export const ANN_PROFILE = 'org.tssandbox.profile';
 
@@ -89,17 +90,35 @@ export function boundCaps(profiles: readonly Profile[], asked: readonly string[]
  */
 export async function bundleSeccompPolicy(seccomp: unknown, caps: readonly string[]): Promise<SeccompPolicy | null> {
   if (!seccomp) return null;
-  const s = seccomp as { listenerPath?: string };
-  if (s.listenerPath) fail('TSS_EREFUSED', 'create', 'linux.seccomp.listenerPath', 'the filter chain has one listener and tssandbox\'s supervisor owns it; forwarding to an external agent is not supported yet');
   const { importOciSeccomp, parseOciJson, loadProfileText } = await import('../policy/index.js');
   const r = importOciSeccomp(parseOciJson(JSON.stringify(seccomp), 'config.json linux.seccomp'), { caps: caps.map((c) => c.replace(/^CAP_/, '')), source: 'config.json' });
   return loadProfileText(r.yaml, 'config.json linux.seccomp', '/').seccomp ?? null;
 }
 
-/** compileBundleSeccomp: linux.seccomp of config.json, by OUR compiler (every action, operator and flag it knows) */
-export async function compileBundleSeccomp(seccomp: unknown, caps: readonly string[]): Promise<Buffer | null> {
+/** compileBundleSeccomp: linux.seccomp of config.json, by OUR compiler (every action, operator and flag it knows); notify: it has SCMP_ACT_NOTIFY rules */
+export async function compileBundleSeccomp(seccomp: unknown, caps: readonly string[]): Promise<{ bytes: Buffer; notify: boolean } | null> {
   const policy = await bundleSeccompPolicy(seccomp, caps);
   if (!policy) return null;
   const { compileSeccomp } = await import('../policy/index.js');
-  return compileSeccomp(policy, undefined, { cacheDir: join(dataRoot(), 'cache', 'seccomp') }).bytes;
+  const notify = [policy.defaultAction, ...policy.rules.map((r) => r.action)].some((a) => a.kind === 'notify');
+  return { bytes: compileSeccomp(policy, undefined, { cacheDir: join(dataRoot(), 'cache', 'seccomp') }).bytes, notify };
+}
+
+/**
+ * seccompAgent: linux.seccomp.listenerPath (and listenerMetadata) when the bundle's filter has
+ * notify rules — the agent the listener goes to (oci/agent.ts); without notify rules the spec says
+ * listenerPath is ignored (a note says so). A path that is not an existing unix socket is refused
+ * here, before anything is made.
+ */
+export function seccompAgent(seccomp: unknown, notify: boolean, note: (s: string) => void): SeccompAgent | undefined {
+  const s = (seccomp ?? {}) as { listenerPath?: unknown; listenerMetadata?: unknown };
+  if (s.listenerPath === undefined || s.listenerPath === '') return undefined;
+  const path = s.listenerPath;
+  if (typeof path !== 'string' || !isAbsolute(path)) fail('TSS_EUSAGE', 'create', 'linux.seccomp.listenerPath', 'must be an absolute path');
+  if (s.listenerMetadata !== undefined && typeof s.listenerMetadata !== 'string') fail('TSS_EUSAGE', 'create', 'linux.seccomp.listenerMetadata', 'must be a string');
+  if (!notify) { note(`linux.seccomp.listenerPath ${path} is ignored: linux.seccomp has no SCMP_ACT_NOTIFY rule`); return undefined; }
+  let sock = false;
+  try { sock = statSync(path).isSocket(); } catch (e) { fail('TSS_EUSAGE', 'create', `linux.seccomp.listenerPath ${path}`, errnoReason(e)); }
+  if (!sock) fail('TSS_EUSAGE', 'create', `linux.seccomp.listenerPath ${path}`, 'is not a unix socket');
+  return { path, ...(typeof s.listenerMetadata === 'string' ? { metadata: s.listenerMetadata } : {}) };
 }

@@ -17,7 +17,8 @@ import { bindable } from '../sandbox/containers.js';
 import { launch, type LaunchHandle } from '../sandbox/launcher.js';
 import { holdLock } from '../sandbox/lock.js';
 import { serveExec, type ExecRegistration } from '../sandbox/supervise.js';
-import { dropStartupPages } from '../sandbox/notify/sys.js';
+import { closeFd, dropStartupPages } from '../sandbox/notify/sys.js';
+import { sendToAgent } from './agent.js';
 import { readOciHandoff, type OciHandoff } from './handoff.js';
 import { freeze, thaw } from './pause.js';
 import { runStage } from './hooks.js';
@@ -49,6 +50,17 @@ async function oomKilled(h: OciHandoff): Promise<boolean> {
 export interface OciControlRequest { op: 'status' | 'start' | 'signal' | 'pause' | 'resume' | 'exec'; sig?: number; exec?: ExecRegistration }
 export interface OciControlReply { ok: boolean; status?: string; error?: string; exitCode?: number; warnings?: string[] }
 
+function handToAgent(h: OciHandoff, rec: OciRecord, fd: number, kill: () => void): void {
+  try {
+    sendToAgent(h.agent!, { ociVersion: rec.ociVersion, id: h.id, status: rec.status, pid: rec.payloadPid ?? 0, bundle: rec.bundle, annotations: rec.annotations }, fd);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    kill();
+  } finally {
+    closeFd(fd);
+  }
+}
+
 async function main(dir: string): Promise<number> {
   const h = readOciHandoff(dir);
   if (h.slotFile) writeFileSync(h.slotFile, `${h.id} ${process.pid}\n`);
@@ -70,6 +82,10 @@ async function main(dir: string): Promise<number> {
   try {
     handle = launch(h.plan, h.what, {
       ...(audit ? audit.hooks() : {}),
+      // listenerPath (oci/agent.ts): the listener goes to the bundle's agent and we keep no copy;
+      // an agent that cannot be reached kills the container before its first notified call is
+      // left waiting (create refused an agent alongside a supervised profile: `audit` is unset)
+      ...(h.agent ? { onListener: (fd: number) => handToAgent(h, rec, fd, () => killer.now()) } : {}),
       onPid: (pid) => set({ payloadPid: pid }),
       onHooks: async (pid) => {
         const failed = await runStage(h.hooks, 'prestart', hookState('creating', pid), true);
