@@ -66,7 +66,7 @@ export async function prepareNetwork(spec: OciSpec, ctx: NetContext): Promise<Co
  */
 export async function startPorts(spec: OciSpec, stateDir: string, recordDir: string, what: string): Promise<PortProxy | UserNet | null> {
   const ports = portsOf(spec.annotations);
-  if (ports.length && process.geteuid?.() !== 0) return startUserNet(ports, recordDir, what);
+  if (ports.length && process.geteuid?.() !== 0) return startUserNet(ports, stateDir, recordDir, what);
   return startPortProxy(ports, stateDir, recordDir, what);
 }
 

@@ -14,8 +14,7 @@
 // and --disable-dns. A forwarded connection arrives from 10.0.2.2, so replies need only that route.
 // Under strict the payload has no CAP_NET_ADMIN to add routes back.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { SandboxError } from '../../common/errors.js';
@@ -70,13 +69,15 @@ function inNetns(helper: number, args: string[]): void {
   if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
 }
 
-export function startUserNet(ports: readonly PortSpec[], recordDir: string, what: string): UserNet {
+export function startUserNet(ports: readonly PortSpec[], stateDir: string, recordDir: string, what: string): UserNet {
   const missing = userNetMissing();
   if (missing) throw new SandboxError('TSS_ENETWORK', `publish ports of \`${what}\`: ${missing}`);
-  // the API socket: a sockaddr_un holds 107 bytes, which STATEDIR under a deep $XDG_RUNTIME_DIR
-  // exceeds, so it lives in a fresh 0700 directory of ours under the temporary directory
-  const sockDir = mkdtempSync(join(tmpdir(), 'tss-slirp-'));
-  const sock = join(sockDir, 'api.sock');
+  // the API socket lives in the state dir (removed with it, by a crash's reaper too); a sockaddr_un
+  // holds 107 bytes, which STATEDIR under a deep $XDG_RUNTIME_DIR exceeds, so slirp4netns binds it
+  // by a relative name from its cwd there and we connect through /proc/PID/cwd (short, and the
+  // process is ours)
+  const sockName = 'slirp.sock';
+  let sock = '';
   let child: ChildProcess | undefined;
   let stopped = false;
   const bound: BoundPort[] = [];
@@ -86,7 +87,7 @@ export function startUserNet(ports: readonly PortSpec[], recordDir: string, what
     // closing our end of --exit-fd ends it; SIGKILL too, in case it is stuck before reading it
     try { (child?.stdio[4] as NodeJS.WritableStream | undefined)?.end(); } catch { /* gone */ }
     try { child?.kill('SIGKILL'); } catch { /* already gone */ }
-    rmSync(sockDir, { recursive: true, force: true });
+    rmSync(join(stateDir, sockName), { force: true });
     rmSync(portsFile(recordDir), { force: true });
   };
   const fail = (why: string): never => { stop(); throw new SandboxError('TSS_ENETWORK', `publish ports of \`${what}\`: ${why}`); };
@@ -95,10 +96,11 @@ export function startUserNet(ports: readonly PortSpec[], recordDir: string, what
     const c = spawn(SLIRP4NETNS, [
       '--userns-path', `/proc/${helper}/ns/user`, '--netns-type=path',
       '--disable-host-loopback', '--disable-dns', '--enable-seccomp',
-      '--api-socket', sock, '--ready-fd', '3', '--exit-fd', '4',
+      '--api-socket', sockName, '--ready-fd', '3', '--exit-fd', '4',
       `/proc/${helper}/ns/net`, 'tap0',
-    ], { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+    ], { cwd: stateDir, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
     child = c;
+    sock = `/proc/${c.pid}/cwd/${sockName}`;
     let err = '';
     // stdout is slirp4netns's banner; stderr says why it failed
     c.stdout!.resume();

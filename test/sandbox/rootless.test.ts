@@ -202,6 +202,23 @@ t.test('rootless: run, -d, exec, -p through slirp4netns, stop, rm, as a throwawa
     t.equal(await fetchOnce(`http://127.0.0.1:${port}/`), null, 'the port is closed');
   });
 
+  t.test('a killed supervisor takes its container and slirp4netns with it; the next command reaps its state', async (t) => {
+    const port = await freePort();
+    const d = as(['run', '-d', '--name', 'crash', '-p', `127.0.0.1:${port}:80`, 'bb', 'httpd', '-f', '-p', '80', '-h', '/www']);
+    t.equal(d.code, 0, d.stderr);
+    t.equal(await fetch(`http://127.0.0.1:${port}/`), 'served rootless\n', 'served');
+    const sup = spawnSync('pgrep', ['-u', String(uid), '-f', 'supervisor-main'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+    t.equal(sup.length, 1, 'one detached supervisor');
+    process.kill(sup[0]!, 'SIGKILL');
+    let left: number[] = [];
+    for (let i = 0; i < 100 && (left = userPids(uid)).length; i++) await new Promise((r) => setTimeout(r, 100));
+    t.same(left, [], 'the launcher, the payload and slirp4netns are gone with it');
+    t.equal(await fetchOnce(`http://127.0.0.1:${port}/`), null, 'the port is closed');
+    as(['ps', '-a']);
+    t.same(readdirSync(join(runtime, 'tssandbox', 'containers')), [], 'the next command removed its state');
+    as(['rm', '-f', 'crash']);
+  });
+
   t.test('without a range: one id, said once; another id refused in one line', async (t) => {
     dropLines('/etc/subuid', name);
     dropLines('/etc/subgid', name);
@@ -242,6 +259,5 @@ t.test('rootless: run, -d, exec, -p through slirp4netns, stop, rm, as a throwawa
     t.same(existsSync(state) ? readdirSync(state) : [], [], 'no state dir under $XDG_RUNTIME_DIR/tssandbox');
     const recs = join(dataHome, 'tssandbox', 'containers');
     t.same(existsSync(recs) ? readdirSync(recs) : [], [], 'no container record');
-    t.same(readdirSync(tmpdir()).filter((f) => f.startsWith('tss-slirp-') && statSync(join(tmpdir(), f)).uid === uid), [], 'no slirp4netns API socket directory');
   });
 });
