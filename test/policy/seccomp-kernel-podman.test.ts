@@ -68,7 +68,7 @@ else {
     // its compile cache goes under the bundle (removed with kd.dir), not the host's data root
     process.env.TSSANDBOX_ROOT = join(bundle, 'root');
     try {
-      t.same(await compileBundleSeccomp(readConfig(bundle).linux?.seccomp, caps), compileUncached(policy, 'x86_64').bytes, 'compileBundleSeccomp installs this filter');
+      t.same((await compileBundleSeccomp(readConfig(bundle).linux?.seccomp, caps))?.bytes, compileUncached(policy, 'x86_64').bytes, 'compileBundleSeccomp installs this filter');
     } finally { delete process.env.TSSANDBOX_ROOT; }
 
     const skip = kd.unfiltered();

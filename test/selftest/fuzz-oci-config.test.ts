@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { SandboxError } from '../../common/errors.js';
 import { readConfig, toSpec } from '../../oci/config.js';
 import { defaultSpec } from '../../oci/features.js';
-import { compileBundleSeccomp } from '../../oci/policy.js';
+import { compileBundleSeccomp, seccompAgent } from '../../oci/policy.js';
 import { planLaunch } from '../../sandbox/launch-plan.js';
 import { pick, rng } from '../policy/random-policy.js';
 
@@ -81,7 +81,7 @@ t.test('mutated and truncated config.json: a named refusal or a plan, never a cr
       const tr = toSpec(c, bundle);
       planLaunch(tr.spec, HOST);
       const sc = (c.linux as { seccomp?: unknown } | undefined)?.seccomp;
-      if (sc !== undefined) await compileBundleSeccomp(sc, tr.spec.process.capabilities.bounding);
+      if (sc !== undefined) seccompAgent(sc, (await compileBundleSeccomp(sc, tr.spec.process.capabilities.bounding))?.notify ?? false, () => {});
       planned++;
     } catch (e) {
       if (e instanceof SandboxError && !e.message.includes('\n')) { refused++; continue; }
