@@ -1,7 +1,7 @@
 // test/oci/ns-join.test.ts — linux.namespaces with paths: a pod's ipc, uts, pid and cgroup namespaces joined (held by a process the test starts), mount/user/the host's own refused (tests, root)
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { busyboxMissing } from '../helpers/busybox-rootfs.js';
 import { OciEnv, rootMissing } from './bundle.js';
@@ -69,6 +69,22 @@ else {
     t.match(r.out, new RegExp(`^\\s*-?\\d+\\s+${p.shmid}\\s`, 'm'), 'the pod\'s SysV shm segment is listed');
     t.same(env.leftovers([r.id]), [], 'nothing left');
     t.ok(ns(p.pid, 'ipc'), 'the pod outlives the container');
+  });
+
+  t.test('in a joined pid namespace the payload is not pid 1: what it leaves running is killed with its cgroup', async (t) => {
+    const p = await pod();
+    const podNs = ns(p.pid, 'pid_for_children');
+    const r = await runToEnd('orphan', (c) => {
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'pid' ? { type: 'pid', path: `/proc/${p.pid}/ns/pid_for_children` } : n));
+      c.process.args = ['sh', '-c', 'busybox sleep 300 & echo "left=$!"'];
+    });
+    t.equal(r.status, 0, 'the payload exited');
+    t.match(r.out, /^left=\d+$/m, 'leaving a process behind in the pod');
+    // live processes of the pod's pid namespace: only its own pid 1 (the holder's sleep) is left
+    const live = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+      try { return readlinkSync(`/proc/${d}/ns/pid`) === podNs && !/^State:\s+Z/m.test(readFileSync(`/proc/${d}/status`, 'utf8')); } catch { return false; }
+    });
+    t.equal(live.length, 1, 'the container\'s leftover died with it; the pod\'s own process lives on');
   });
 
   t.test('without paths the container has namespaces of its own (the same probe)', async (t) => {
