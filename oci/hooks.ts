@@ -94,6 +94,8 @@ export function containerHooks(hooks: OciHooks | undefined): { stage: 'createCon
 export function hookState(state: Record<string, unknown>, stage: 'createContainer' | 'startContainer'): { stage: typeof stage; prefix: string; suffix: string } {
   const mark = '"pid":-424242';
   const text = JSON.stringify({ ...state, pid: -424242 });
+  // the child composes it in a 16 KiB buffer (native/launcher/hooks.c): never a truncated JSON
+  if (text.length > 16000) fail('TSS_EUSAGE', 'create', `hooks.${stage}`, 'the state JSON (annotations included) is over 16000 bytes');
   const at = text.indexOf(mark) + '"pid":'.length;
   return { stage, prefix: text.slice(0, at), suffix: text.slice(at + '-424242'.length) };
 }
