@@ -128,7 +128,9 @@ else {
     t.equal((await run.exited).status, 0);
     const o = readFileSync(out, 'utf8');
     t.match(o, /CapEff:\s+0000000000000000/);
-    t.match(o, /Seccomp_filters:\s+2/, 'default (the node\'s) and strict stacked');
+    // one filter, not two stacked: the node's profile and strict intersected (oci/merge.ts), so the
+    // supervisor sees the node's denials too (test/oci/audit.test.ts proves the node's rules apply)
+    t.match(o, /Seccomp_filters:\s+1\n/, 'default (the node\'s) and strict as one filter');
     t.match(o, /NoNewPrivs:\s+1/);
     t.match(o, /rofs/);
     t.match(o, /socket.*Address family not supported/, 'a syscall only strict denies: socket(AF_PACKET) → EAFNOSUPPORT');
