@@ -40,8 +40,10 @@ export function register(program: Command): void {
     .argument('<name>')
     .option('--subnet <cidr>', 'IPv4 subnet, e.g. 10.89.3.0/24 (default: a free /24 in 10.89.0.0/16)')
     .option('--internal', 'no traffic leaves the network', false)
-    .action(async (name: string, o: { subnet?: string; internal: boolean }) => {
-      const n = (await lab()).createNetwork(root(), name, { ...(o.subnet ? { subnet: o.subnet } : {}), internal: o.internal });
+    .option('--ipv6', 'members get IPv6 addresses too (a ULA /64 unless --subnet6); IPv6 stays inside the network', false)
+    .option('--subnet6 <cidr>', 'the IPv6 /64 (with --ipv6), e.g. fd00:89:1::/64')
+    .action(async (name: string, o: { subnet?: string; internal: boolean; ipv6: boolean; subnet6?: string }) => {
+      const n = (await lab()).createNetwork(root(), name, { ...(o.subnet ? { subnet: o.subnet } : {}), internal: o.internal, ipv6: o.ipv6, ...(o.subnet6 ? { subnet6: o.subnet6 } : {}) });
       out(`${n.id}\n`);
     });
   net.command('ls').alias('list').description('list lab networks')

@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { SandboxError } from '../../common/errors.js';
 import type { Egress } from '../../policy/egress.js';
+import { subnet6 } from './ipv6.js';
 
 // no import of lab.ts: run reads ANN_EGRESS from here, and a run without a lab network loads nothing more
 const PATH_ENV = { ...process.env, PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
@@ -28,7 +29,7 @@ export function egressOf(annotations: Readonly<Record<string, string>>): Egress 
 const REFUSED = '0x7e55e000';
 
 /** egressRules renders the member's tables, or null when everything may leave (egress: all) */
-export function egressRules(veth: string, subnet: string, egress: Egress): string | null {
+export function egressRules(veth: string, subnet: string, egress: Egress, subnet6?: string): string | null {
   if (egress === 'all') return null;
   const allow = egress.flatMap((d) => {
     const l4 = d.port === undefined ? (d.proto ? [`meta l4proto ${d.proto}`] : ['']) : (d.proto ? [d.proto] : ['tcp', 'udp']).map((p) => `${p} dport ${d.port}`);
@@ -44,7 +45,7 @@ export function egressRules(veth: string, subnet: string, egress: Egress): strin
     '  ether type arp return',
     `  ip daddr ${subnet} return`,
     ...allow,
-    '  ip6 daddr { fe80::/10, ff00::/8 } return',
+    `  ip6 daddr { fe80::/10, ff00::/8${subnet6 ? `, ${subnet6}` : ''} } return`,
     `  meta mark set ${REFUSED}`,
     ' }',
     '}',
@@ -58,8 +59,8 @@ export function egressRules(veth: string, subnet: string, egress: Egress): strin
 }
 
 /** applyEgress loads the member's table into the network's namespace (before its eth0 exists: nothing leaves unruled) */
-export function applyEgress(nsPath: string, network: string, veth: string, subnet: string, egress: Egress): void {
-  const rules = egressRules(veth, subnet, egress);
+export function applyEgress(nsPath: string, network: string, veth: string, n: { subnet: string; prefix6?: string }, egress: Egress): void {
+  const rules = egressRules(veth, n.subnet, egress, n.prefix6 ? subnet6(n.prefix6) : undefined);
   if (!rules) return;
   try { execFileSync('nsenter', [`--net=${nsPath}`, 'nft', '-f', '-'], { input: rules, env: PATH_ENV, stdio: ['pipe', 'ignore', 'pipe'] }); } catch (e) {
     const why = String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim().split('\n').pop();

@@ -37,7 +37,7 @@ export function refreshHosts(network: string): void {
   for (const m of all) {
     // every network the member is on (network connect adds more than one), each with its peers
     const sections = networksOf(m.stateDir).map((net) => {
-      const peers = (net === network ? all : members(net)).filter((o) => o.id !== m.id).map((o) => `${o.ip}\t${o.name}\n`).join('');
+      const peers = (net === network ? all : members(net)).filter((o) => o.id !== m.id).map((o) => `${o.ip}\t${o.name}\n${o.ip6 ? `${o.ip6}\t${o.name}\n` : ''}`).join('');
       return peers ? `# lab network ${net}\n${peers}` : '';
     });
     rewriteHosts(m.stateDir, sections.join(''));

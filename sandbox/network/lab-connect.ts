@@ -11,7 +11,7 @@ import { fail } from '../../common/errors.js';
 import type { OciSpec } from '../oci-spec.js';
 import { applyEgress, egressOf, removeEgress } from './egress.js';
 import { hostsFile, networksOf, refreshHosts } from './hosts.js';
-import { allocate, ensureUp } from './lab-join.js';
+import { allocate, ensureUp, ip6Of } from './lab-join.js';
 import { leaveNetwork } from './lab-leave.js';
 import { ipBatch, members, netnsOf, netRunDir, parseSubnet, readNetwork, sh, withLock, type Member } from './lab.js';
 import { mounted, netnsFile } from './netns.js';
@@ -31,10 +31,11 @@ export function connectLab(root: string | undefined, c: Connectable, network: st
     ensureUp(n);
     const others = members(network);
     if (others.some((o) => o.name === c.name)) fail('TSS_ENETWORK', 'network connect', what, `a container named ${c.name} is on it`);
-    const m: Member = { id: c.id, name: c.name, ip: allocate(n, others), veth: `tv${short}`, stateDir: c.stateDir };
+    const ip = allocate(n, others);
+    const m: Member = { id: c.id, name: c.name, ip, veth: `tv${short}`, stateDir: c.stateDir, ...ip6Of(n, ip) };
     // as in joinLab: the egress tables before the veth joins the bridge
     try {
-      if (!n.internal) applyEgress(netnsOf(network), network, m.veth, n.subnet, egressOf(c.spec.annotations));
+      if (!n.internal) applyEgress(netnsOf(network), network, m.veth, n, egressOf(c.spec.annotations));
       ipBatch('network connect', network, netnsOf(network), [`link add ${m.veth} type veth peer name tc${short}`, `link set ${m.veth} master br0`, `link set ${m.veth} up`]);
     } catch (e) { removeEgress(netnsOf(network), m.veth); throw e; }
     // recorded before the peer moves: a failure from here on is undone by leaving, like any member
@@ -48,7 +49,7 @@ export function connectLab(root: string | undefined, c: Connectable, network: st
   while (inside.includes(`eth${k}`)) k++;
   try {
     sh('network connect', what, 'nsenter', [`--net=${netnsOf(network)}`, 'ip', 'link', 'set', `tc${short}`, 'netns', nsFile]);
-    ipBatch('network connect', what, nsFile, [`link set tc${short} name eth${k}`, `addr add ${me.ip}/${parseSubnet(n.subnet).bits} dev eth${k}`, `link set eth${k} up`]);
+    ipBatch('network connect', what, nsFile, [`link set tc${short} name eth${k}`, `addr add ${me.ip}/${parseSubnet(n.subnet).bits} dev eth${k}`, ...(me.ip6 ? [`addr add ${me.ip6}/64 dev eth${k} nodad`] : []), `link set eth${k} up`]);
   } catch (e) {
     leaveNetwork(c.stateDir, network, c.name); // the veth, the tables, the records; the last member takes the network down
     throw e;

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { fail } from '../../common/errors.js';
 import { ANN, type OciSpec } from '../oci-spec.js';
 import { labResolv, startResolver } from './dns.js';
+import { addr6 } from './ipv6.js';
 import { applyEgress, egressOf, removeEgress } from './egress.js';
 import { hostsFile, refreshHosts, writeHostsBase } from './hosts.js';
 import type { NetContext } from './index.js';
 import {
-  ipBatch, members, netnsOf, netRunDir, numIp, parseSubnet, readNetwork, sh, teardown, uplinkName, hostTable, withLock,
+  ipBatch, ipNum, members, netnsOf, netRunDir, numIp, parseSubnet, readNetwork, sh, teardown, uplinkName, hostTable, withLock,
   type LabNetwork, type Member,
 } from './lab.js';
 
@@ -35,7 +36,9 @@ export function ensureUp(n: LabNetwork): void {
     closeSync(openSync(ns, 'w', 0o600));
     sh('set up network', n.name, 'unshare', [`--net=${ns}`, 'true']);
     const { bits } = parseSubnet(n.subnet);
-    ipBatch('set up network', n.name, ns, ['link set lo up', 'link add br0 type bridge', `addr add ${n.gateway}/${bits} dev br0`, 'link set br0 up']);
+    // nodad: the gateway's IPv6 address is usable at once, not after duplicate address detection
+    ipBatch('set up network', n.name, ns, ['link set lo up', 'link add br0 type bridge', `addr add ${n.gateway}/${bits} dev br0`,
+      ...(n.prefix6 ? [`addr add ${addr6(n.prefix6, 1)}/64 dev br0 nodad`] : []), 'link set br0 up']);
     if (!n.internal) {
       const up = uplinkName(n), l = linkNet(n);
       // made in tssandbox's own namespace with its peer already in the network's
@@ -56,6 +59,11 @@ export function ensureUp(n: LabNetwork): void {
   }
 }
 
+/** ip6Of: a member's IPv6 address on a network with --ipv6 (the same host number as its IPv4 one) */
+export function ip6Of(n: LabNetwork, ip: string): { ip6?: string } {
+  return n.prefix6 ? { ip6: addr6(n.prefix6, ipNum(ip) - parseSubnet(n.subnet).base) } : {};
+}
+
 export function allocate(n: LabNetwork, taken: readonly Member[]): string {
   const { base, bits } = parseSubnet(n.subnet);
   const used = new Set([n.gateway, ...taken.map((m) => m.ip)]);
@@ -70,11 +78,12 @@ export async function joinLab(spec: OciSpec, ctx: NetContext, netnsFile: string,
     ensureUp(n);
     const others = members(name);
     if (others.some((o) => o.name === ctx.name)) fail('TSS_ENETWORK', 'join network', name, `a container named ${ctx.name} is on it`);
-    const me: Member = { id: ctx.id, name: ctx.name, ip: allocate(n, others), veth: `tv${short}`, stateDir: ctx.stateDir };
+    const ip = allocate(n, others);
+    const me: Member = { id: ctx.id, name: ctx.name, ip, veth: `tv${short}`, stateDir: ctx.stateDir, ...ip6Of(n, ip) };
     // the egress table comes before the veth joins the bridge: no frame of the member passes unruled
     // (an internal network has no uplink: nothing can leave it whatever the profile says)
     try {
-      if (!n.internal) applyEgress(netnsOf(name), name, me.veth, n.subnet, egressOf(spec.annotations));
+      if (!n.internal) applyEgress(netnsOf(name), name, me.veth, n, egressOf(spec.annotations));
       ipBatch('join network', name, netnsOf(name), [`link add ${me.veth} type veth peer name tc${short}`, `link set ${me.veth} master br0`, `link set ${me.veth} up`]);
     } catch (e) { removeEgress(netnsOf(name), me.veth); throw e; }
     mkdirSync(join(netRunDir(name), 'members'), { recursive: true, mode: 0o700 });
@@ -90,7 +99,7 @@ export async function joinLab(spec: OciSpec, ctx: NetContext, netnsFile: string,
     `nsenter --net=${netnsOf(name)} ip link set tc${short} netns ${netnsFile}`,
     `nsenter --net=${netnsFile} ip -batch - <<EOF`,
     // an internal network has no default route (docker's rule): traffic elsewhere fails at once, not by a timeout
-    `link set tc${short} name eth0`, `addr add ${m.me.ip}/${bits} dev eth0`, 'link set eth0 up', ...(n.internal ? [] : [`route add default via ${n.gateway}`]), 'EOF', '',
+    `link set tc${short} name eth0`, `addr add ${m.me.ip}/${bits} dev eth0`, ...(m.me.ip6 ? [`addr add ${m.me.ip6}/64 dev eth0 nodad`] : []), 'link set eth0 up', ...(n.internal ? [] : [`route add default via ${n.gateway}`]), 'EOF', '',
   ].join('\n'), { mode: 0o700 });
   // /etc/hosts: a file of the runtime's (STATEDIR/hosts), bound read-only over the container's, so the
   // members' lists can be rewritten in place as containers join and leave (hosts.ts); the container's
@@ -98,7 +107,8 @@ export async function joinLab(spec: OciSpec, ctx: NetContext, netnsFile: string,
   const files = JSON.parse(spec.annotations[ANN.files] ?? '{}') as Record<string, string>;
   const hostname = spec.hostname;
   const lines = (files['/etc/hosts'] ?? '').split('\n').filter((l) => l && !l.startsWith('127.0.1.1\t'));
-  const own = `${m.me.ip}\t${hostname}${hostname !== ctx.name ? ` ${ctx.name}` : ''}`;
+  const names = `${hostname}${hostname !== ctx.name ? ` ${ctx.name}` : ''}`;
+  const own = `${m.me.ip}\t${names}${m.me.ip6 ? `\n${m.me.ip6}\t${names}` : ''}`;
   writeHostsBase(ctx.stateDir, `${[...lines.slice(0, 2), own, ...lines.slice(2)].join('\n')}\n`);
   // resolv.conf: the network's resolver (members by name, for nslookup-style lookups that skip
   // /etc/hosts), then only the upstream nameservers the member's egress reaches

@@ -16,6 +16,7 @@ import { fail, SandboxError } from '../../common/errors.js';
 import { dataRoot, runRoot } from '../paths.js';
 import { NETWORK_NAME } from './mode.js';
 import { stopResolver } from './dns.js';
+import { addr6, parseSubnet6, subnet6, ulaPrefix } from './ipv6.js';
 import { mounted } from './netns.js';
 
 export interface LabNetwork {
@@ -26,9 +27,11 @@ export interface LabNetwork {
   readonly gateway: string;
   readonly internal: boolean;
   readonly created: string;
+  /** with --ipv6: the /64's prefix (four groups; members get PREFIX::N, the gateway PREFIX::1) */
+  readonly prefix6?: string;
 }
 
-export interface Member { readonly id: string; readonly name: string; readonly ip: string; readonly veth: string; readonly stateDir: string }
+export interface Member { readonly id: string; readonly name: string; readonly ip: string; readonly veth: string; readonly stateDir: string; readonly ip6?: string }
 
 const PATH_ENV = { ...process.env, PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 const recordFile = (root: string, name: string) => join(root, 'networks', `${name}.json`);
@@ -106,7 +109,9 @@ export function listNetworks(root: string | undefined): LabNetwork[] {
   }).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export function createNetwork(root: string | undefined, name: string, o: { subnet?: string; internal: boolean }): LabNetwork {
+export function createNetwork(root: string | undefined, name: string, o: { subnet?: string; internal: boolean; ipv6?: boolean; subnet6?: string }): LabNetwork {
+  if (o.subnet6 && !o.ipv6) fail('TSS_EUSAGE', 'network create', `--subnet6 ${o.subnet6}`, 'needs --ipv6');
+  const prefix6 = o.subnet6 ? parseSubnet6(o.subnet6) : undefined;
   if (!NETWORK_NAME.test(name) || ['none', 'host', 'bridge', 'default'].includes(name)) fail('TSS_EUSAGE', 'network create', name, 'not a valid network name (none, host, bridge and default are reserved)');
   const existing = listNetworks(root);
   if (existing.some((n) => n.name === name)) fail('TSS_ENETWORK', 'network create', name, 'a network of that name exists');
@@ -121,7 +126,11 @@ export function createNetwork(root: string | undefined, name: string, o: { subne
     subnet = free;
   }
   const { base } = parseSubnet(subnet);
-  const n: LabNetwork = { id: randomBytes(32).toString('hex'), name, subnet, gateway: numIp(base + 1), internal: o.internal, created: new Date().toISOString() };
+  const id = randomBytes(32).toString('hex');
+  const p6 = o.ipv6 ? prefix6 ?? ulaPrefix(id) : undefined;
+  const clash6 = p6 && existing.find((x) => x.prefix6 === p6);
+  if (clash6) fail('TSS_ENETWORK', 'network create', name, `the subnet ${subnet6(p6)} is network ${clash6.name}'s`);
+  const n: LabNetwork = { id, name, subnet, gateway: numIp(base + 1), internal: o.internal, created: new Date().toISOString(), ...(p6 ? { prefix6: p6 } : {}) };
   mkdirSync(join(dataRoot(root), 'networks'), { recursive: true, mode: 0o700 });
   writeFileSync(`${recordFile(dataRoot(root), name)}.tmp`, JSON.stringify(n, null, 1));
   execFileSync('mv', [`${recordFile(dataRoot(root), name)}.tmp`, recordFile(dataRoot(root), name)]);
@@ -142,8 +151,9 @@ export function members(name: string): Member[] {
 
 export function inspectNetwork(root: string | undefined, name: string): Record<string, unknown> {
   const n = readNetwork(root, name);
-  return { Name: n.name, Id: n.id, Created: n.created, Driver: 'tssandbox-lab', Internal: n.internal, IPAM: { Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
-    Containers: Object.fromEntries(members(name).map((m) => [m.id, { Name: m.name, IPv4Address: `${m.ip}/${parseSubnet(n.subnet).bits}` }])) };
+  return { Name: n.name, Id: n.id, Created: n.created, Driver: 'tssandbox-lab', Internal: n.internal, EnableIPv6: Boolean(n.prefix6),
+    IPAM: { Config: [{ Subnet: n.subnet, Gateway: n.gateway }, ...(n.prefix6 ? [{ Subnet: subnet6(n.prefix6), Gateway: addr6(n.prefix6, 1) }] : [])] },
+    Containers: Object.fromEntries(members(name).map((m) => [m.id, { Name: m.name, IPv4Address: `${m.ip}/${parseSubnet(n.subnet).bits}`, ...(m.ip6 ? { IPv6Address: `${m.ip6}/64` } : {}) }])) };
 }
 
 export function removeNetwork(root: string | undefined, name: string, force: boolean): void {
