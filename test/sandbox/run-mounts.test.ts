@@ -103,9 +103,13 @@ else {
     const script = `mount --make-rshared / && ${ours} | wc -l > ${sb.path('before')} &&
       ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} run --cgroup-parent ${sb.cgroupParent} --rm bb sh -c 'echo ready; cat /proc/mounts > /dev/null; i=0; while [ $i -lt 20 ]; do i=$((i+1)); cat /proc/self/status > /dev/null; done' &&
       ${ours} | wc -l > ${sb.path('after')}`;
+    // while it runs: the container says ready once its mounts exist and then waits on stdin (-i, a fifo
+    // held open here) until the check is done; "not ready" after 60 s fails the check below
+    const fifo = sb.path('fifo'), out = sb.path('during.out');
     const during = spawnSync('unshare', ['-m', '--propagation', 'unchanged', 'sh', '-c',
-      `mount --make-rshared / && ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} run --cgroup-parent ${sb.cgroupParent} --rm bb sh -c 'read x' <&0 & sleep 3; ${ours}; kill %1 2>/dev/null; wait`],
-    { env: sb.env(), encoding: 'utf8', timeout: 60_000, input: '' });
+      `mount --make-rshared / && mkfifo ${fifo} && { ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} run --cgroup-parent ${sb.cgroupParent} --rm -i bb sh -c 'echo ready; read x' < ${fifo} > ${out} & } && exec 3> ${fifo} &&
+      i=0; until grep -q ready ${out} 2>/dev/null || [ $i -ge 600 ]; do sleep 0.1; i=$((i+1)); done; grep -q ready ${out} || echo 'not ready'; ${ours}; exec 3>&-; wait`],
+    { env: sb.env(), encoding: 'utf8', timeout: 120_000 });
     t.equal(during.status, 0, during.stderr);
     t.notMatch(during.stdout, /overlay|\/l\/0|tssandbox/, 'no container mount propagated into the shared host namespace while it ran');
     t.equal(during.stdout, '', 'no mount under the test\'s directories while it ran');
