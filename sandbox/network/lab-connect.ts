@@ -5,15 +5,13 @@
 // runtime's file, rewritten in place for every network it is on. The membership is recorded as
 // STATEDIR/lab-NET.json beside lab.json, so every path that releases a container (exit, rm -f, a
 // crashed run's reaping) leaves every network it is on (lab-leave.ts).
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fail } from '../../common/errors.js';
 import type { OciSpec } from '../oci-spec.js';
-import { applyEgress, egressOf, removeEgress } from './egress.js';
 import { hostsFile, networksOf, refreshHosts } from './hosts.js';
-import { allocate, ensureUp, ip6Of } from './lab-join.js';
+import { addMember } from './lab-join.js';
 import { leaveNetwork } from './lab-leave.js';
-import { ipBatch, members, netnsOf, netRunDir, parseSubnet, readNetwork, sh, withLock, type Member } from './lab.js';
+import { ipBatch, netnsOf, parseSubnet, readNetwork, sh, withLock, type Member } from './lab.js';
 import { mounted, netnsFile } from './netns.js';
 
 export interface Connectable { readonly id: string; readonly name: string; readonly stateDir: string; readonly spec: OciSpec }
@@ -27,22 +25,7 @@ export function connectLab(root: string | undefined, c: Connectable, network: st
   if (networksOf(c.stateDir).includes(network)) fail('TSS_ENETWORK', 'network connect', what, 'the container is on that network already');
   const n = readNetwork(root, network);
   const short = c.id.slice(0, 10);
-  const me = withLock(network, () => {
-    ensureUp(n);
-    const others = members(network);
-    if (others.some((o) => o.name === c.name)) fail('TSS_ENETWORK', 'network connect', what, `a container named ${c.name} is on it`);
-    const ip = allocate(n, others);
-    const m: Member = { id: c.id, name: c.name, ip, veth: `tv${short}`, stateDir: c.stateDir, ...ip6Of(n, ip) };
-    // as in joinLab: the egress tables before the veth joins the bridge
-    try {
-      if (!n.internal) applyEgress(netnsOf(network), network, m.veth, n, egressOf(c.spec.annotations));
-      ipBatch('network connect', network, netnsOf(network), [`link add ${m.veth} type veth peer name tc${short}`, `link set ${m.veth} master br0`, `link set ${m.veth} up`]);
-    } catch (e) { removeEgress(netnsOf(network), m.veth); throw e; }
-    // recorded before the peer moves: a failure from here on is undone by leaving, like any member
-    writeFileSync(join(netRunDir(network), 'members', `${c.id}.json`), JSON.stringify(m));
-    writeFileSync(join(c.stateDir, `lab-${network}.json`), JSON.stringify({ network, id: c.id, veth: m.veth }));
-    return m;
-  });
+  const me = addMember(n, c, c.spec.annotations, `lab-${network}.json`, 'network connect');
   // the next free ethN inside; no default route: the network it started on keeps that
   const inside = sh('network connect', what, 'nsenter', [`--net=${nsFile}`, 'ip', '-o', 'link']).split('\n').map((l) => l.split(':')[1]?.trim().replace(/@.*/, '') ?? '');
   let k = 0;

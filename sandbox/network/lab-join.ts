@@ -71,26 +71,37 @@ export function allocate(n: LabNetwork, taken: readonly Member[]): string {
   fail('TSS_ENETWORK', 'join network', n.name, `no free address left in ${n.subnet}`);
 }
 
-export async function joinLab(spec: OciSpec, ctx: NetContext, netnsFile: string, name: string): Promise<{ spec: OciSpec; hook: string[] }> {
-  const n = readNetwork(ctx.root, name);
-  const short = ctx.id.slice(0, 10);
-  const m = withLock(name, () => {
+/**
+ * addMember (under the network's lock): brings the network up, gives the container an address and
+ * a veth on the bridge (its peer `tcID` still in the network's namespace), and records the
+ * membership in the network's members/ and as STATEDIR/RECORD (lab.json, or lab-NET.json for
+ * network connect), so that leaving undoes it from then on.
+ */
+export function addMember(n: LabNetwork, c: { id: string; name: string; stateDir: string }, annotations: Readonly<Record<string, string>>, record: string, action: string): Member {
+  const short = c.id.slice(0, 10);
+  return withLock(n.name, () => {
     ensureUp(n);
-    const others = members(name);
-    if (others.some((o) => o.name === ctx.name)) fail('TSS_ENETWORK', 'join network', name, `a container named ${ctx.name} is on it`);
+    const others = members(n.name);
+    if (others.some((o) => o.name === c.name)) fail('TSS_ENETWORK', action, n.name, `a container named ${c.name} is on it`);
     const ip = allocate(n, others);
-    const me: Member = { id: ctx.id, name: ctx.name, ip, veth: `tv${short}`, stateDir: ctx.stateDir, ...ip6Of(n, ip) };
+    const me: Member = { id: c.id, name: c.name, ip, veth: `tv${short}`, stateDir: c.stateDir, ...ip6Of(n, ip) };
     // the egress table comes before the veth joins the bridge: no frame of the member passes unruled
     // (an internal network has no uplink: nothing can leave it whatever the profile says)
     try {
-      if (!n.internal) applyEgress(netnsOf(name), name, me.veth, n, egressOf(spec.annotations));
-      ipBatch('join network', name, netnsOf(name), [`link add ${me.veth} type veth peer name tc${short}`, `link set ${me.veth} master br0`, `link set ${me.veth} up`]);
-    } catch (e) { removeEgress(netnsOf(name), me.veth); throw e; }
-    mkdirSync(join(netRunDir(name), 'members'), { recursive: true, mode: 0o700 });
-    writeFileSync(join(netRunDir(name), 'members', `${ctx.id}.json`), JSON.stringify(me));
-    writeFileSync(join(ctx.stateDir, 'lab.json'), JSON.stringify({ network: name, id: ctx.id, veth: me.veth }));
-    return { me, others };
+      if (!n.internal) applyEgress(netnsOf(n.name), n.name, me.veth, n, egressOf(annotations));
+      ipBatch(action, n.name, netnsOf(n.name), [`link add ${me.veth} type veth peer name tc${short}`, `link set ${me.veth} master br0`, `link set ${me.veth} up`]);
+    } catch (e) { removeEgress(netnsOf(n.name), me.veth); throw e; }
+    mkdirSync(join(netRunDir(n.name), 'members'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(netRunDir(n.name), 'members', `${c.id}.json`), JSON.stringify(me));
+    writeFileSync(join(c.stateDir, record), JSON.stringify({ network: n.name, id: c.id, veth: me.veth }));
+    return me;
   });
+}
+
+export async function joinLab(spec: OciSpec, ctx: NetContext, netnsFile: string, name: string): Promise<{ spec: OciSpec; hook: string[] }> {
+  const n = readNetwork(ctx.root, name);
+  const short = ctx.id.slice(0, 10);
+  const m = { me: addMember(n, ctx, spec.annotations, 'lab.json', 'join network') };
   const { bits } = parseSubnet(n.subnet);
   // run by the launcher once the container's namespace exists: move the peer in, address it, route through the gateway
   const hook = join(ctx.stateDir, 'net-up.sh');
