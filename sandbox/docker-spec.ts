@@ -241,5 +241,15 @@ function etcFiles(hostname: string, o: RunOptions, network: string): Record<stri
       if (resolv) resolv += '\n';
     } catch { /* a host without resolv.conf gives an empty one */ }
   }
-  return etcForMode(network, { '/etc/hostname': `${hostname}\n`, '/etc/hosts': hosts, '/etc/resolv.conf': resolv }, o.dns.length > 0);
+  const out = etcForMode(network, { '/etc/hostname': `${hostname}\n`, '/etc/hosts': hosts, '/etc/resolv.conf': resolv }, o.dns.length > 0);
+  return { ...out, '/etc/resolv.conf': searchAndOptions(out['/etc/resolv.conf']!, o.dnsSearch ?? [], o.dnsOption ?? []) };
+}
+
+/** --dns-search and --dns-option replace the search and options lines they name (docker's rule) */
+function searchAndOptions(resolv: string, search: readonly string[], options: readonly string[]): string {
+  for (const d of search) if (!/^[A-Za-z0-9.-]{1,253}$/.test(d)) fail('TSS_EUSAGE', 'parse', `--dns-search ${d}`, 'not a domain name');
+  for (const x of options) if (!/^[a-z][a-z0-9-]*(:\d{1,5})?$/.test(x)) fail('TSS_EUSAGE', 'parse', `--dns-option ${x}`, 'not a resolver option (like ndots:2 or edns0)');
+  if (!search.length && !options.length) return resolv;
+  const kept = resolv.split('\n').filter((l) => l && !(search.length && l.startsWith('search')) && !(options.length && l.startsWith('options')));
+  return [...kept, ...(search.length ? [`search ${search.join(' ')}`] : []), ...(options.length ? [`options ${options.join(' ')}`] : [])].join('\n') + '\n';
 }

@@ -27,6 +27,9 @@ export interface RunOptions {
   readonly hostname?: string;
   readonly addHost: readonly string[];
   readonly dns: readonly string[];
+  /** --dns-search, --dns-option: resolv.conf's search and options lines (replace the host's) */
+  readonly dnsSearch?: readonly string[];
+  readonly dnsOption?: readonly string[];
   readonly memory?: string;
   readonly memorySwap?: string;
   readonly cpus?: string;

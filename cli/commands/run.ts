@@ -30,6 +30,8 @@ export function register(program: Command): void {
     .option('--hostname <name>', 'container host name')
     .option('--add-host <host:ip>', 'add a line to /etc/hosts (repeatable)', collect, [])
     .option('--dns <ip>', 'DNS server for /etc/resolv.conf (repeatable)', collect, [])
+    .option('--dns-search <domain>', 'search domain for /etc/resolv.conf (repeatable; replaces the host\'s)', collect, [])
+    .option('--dns-option <opt>', 'resolver option for /etc/resolv.conf, e.g. ndots:2 (repeatable; replaces the host\'s)', collect, [])
     .option('--memory <bytes>', 'memory limit (e.g. 256m)')
     .option('--memory-swap <bytes>', 'memory+swap limit; -1 for unlimited swap')
     .option('--cpus <n>', 'CPU quota in CPUs (e.g. 0.5)')
@@ -56,7 +58,7 @@ export function register(program: Command): void {
         image, command, profile: f.profile as string, rm: Boolean(f.rm), detach: Boolean(f.detach),
         env: f.env as string[], envFile: f.envFile as string[], volumes: f.volume as string[], tmpfs: f.tmpfs as string[],
         publish: f.publish as string[], groupAdd: f.groupAdd as string[], interactive: Boolean(f.interactive), tty: Boolean(f.tty),
-        addHost: f.addHost as string[], dns: f.dns as string[], ulimit: f.ulimit as string[], capAdd: f.capAdd as string[],
+        addHost: f.addHost as string[], dns: f.dns as string[], dnsSearch: f.dnsSearch as string[], dnsOption: f.dnsOption as string[], ulimit: f.ulimit as string[], capAdd: f.capAdd as string[],
         capDrop: f.capDrop as string[], securityOpt: f.securityOpt as string[], init: Boolean(f.init), privileged: Boolean(f.privileged),
         scan: String(f.scan), publishAll: Boolean(f.publishAll), supervisor: String(f.supervisor),
         ...(f.readOnly ? { readOnly: true } : f.readWrite ? { readOnly: false } : {}),

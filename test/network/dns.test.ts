@@ -73,6 +73,13 @@ t.test('DNS on lab networks and per mode', { skip }, async (t) => {
   // none: loopback only, no nameserver; --dns as given
   t.equal(host.cli(sb, ['run', '--rm', 'busybox', 'cat', '/etc/resolv.conf']).stdout, '', 'none: no nameserver');
   t.equal(host.cli(sb, ['run', '--rm', '--dns', '192.0.2.1', 'busybox', 'cat', '/etc/resolv.conf']).stdout, 'nameserver 192.0.2.1\n');
+  t.equal(host.cli(sb, ['run', '--rm', '--dns', '192.0.2.1', '--dns-search', 'lab.example', '--dns-search', 'b.example', '--dns-option', 'ndots:2', 'busybox', 'cat', '/etc/resolv.conf']).stdout,
+    'nameserver 192.0.2.1\nsearch lab.example b.example\noptions ndots:2\n', '--dns-search and --dns-option');
+  const badSearch = host.cli(sb, ['run', '--rm', '--dns-search', 'a b', 'busybox', 'true']);
+  t.equal(badSearch.code, 125);
+  t.equal(badSearch.stderr, 'tssandbox: parse `--dns-search a b`: not a domain name\n');
+  t.match(host.cli(sb, ['run', '--rm', '--profile', 'lab', '--network', 'dnsnet', '--dns-search', 'lab.example', 'busybox', 'cat', '/etc/resolv.conf']).stdout,
+    /^nameserver 10\.89\.79\.1\nsearch lab\.example\n$/, 'kept on a lab network after the resolver');
 
   t.equal(host.cli(sb, ['rm', '-f', 'victim']).code, 0);
   for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
