@@ -152,13 +152,21 @@ export class AuditSession {
     const { id } = start;
     // a loop that stops answering is as bad for this listener as for the container's own: its own watchdog kills the container's pid 1
     const dog = this.payloadPid && this.o.stallMs !== 0 ? new Watchdog(fd, this.payloadPid, this.o.stallMs ?? 10_000) : undefined;
+    const writer = this.writer.forExec(id);
+    // emulate rules: ADDFD goes through the listener the call came on, so this listener has a helper
+    // of its own (started at its first emulated call, in the exec'd process's namespaces)
+    const rules = this.o.filter.table.emulate;
+    const emulator = rules?.length ? new Emulator({ fd, rules, writer, onFatal: () => this.o.kill(), beat: () => dog?.beat() }) : undefined;
     const loop = new NotifyLoop({
-      fd, table: this.o.filter.table, policy: this.o.filter.policy, writer: this.writer.forExec(id),
+      fd, table: this.o.filter.table, policy: this.o.filter.policy, writer,
       onFatal: () => this.o.kill(),
       beat: () => dog?.beat(),
+      ...(emulator ? { emulate: emulator } : {}),
     });
     this.track(loop, loop.run().finally(async () => {
       await dog?.stop();
+      // the helper before the listener, as for the container's own (listener())
+      emulator?.stop();
       closeFd(fd);
     }));
     return this.execHandle(start);

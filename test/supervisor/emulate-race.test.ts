@@ -34,6 +34,7 @@ async function setup(t: { teardown(fn: () => void): void }, label: string): Prom
     { name: './data/public.txt', data: 'PUBLIC\n', mode: 0o644 },
     { name: './data/secret.txt', data: 'SECRET\n', mode: 0o644 },
     { name: './bin/emulate-probe', data: readFileSync(PROBE), mode: 0o755 },
+    { name: './bin/sleep', type: 'symlink', linkname: 'busybox' },
   ];
   await sb.importBusybox('emu', extra);
   const profile = sb.path('emulate.yaml');
@@ -174,5 +175,26 @@ t.test('a profile with emulate rules does not run without the notify supervisor'
   t.notMatch(r.stdout, /SECRET/);
   t.match(r.stderr, /emulate\.yaml:6 emulates opens.*TSSANDBOX_SUPERVISOR=off/);
   t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  t.same(sb.leftovers(), []);
+});
+
+t.test('exec into the container: its opens are emulated too (a helper for its listener), the denied path refused and recorded for the session', { skip }, async (t) => {
+  const { sb, profile, log } = await setup(t, 'emu-exec');
+  t.teardown(() => { sb.cli(['rm', '-f', 'ex']); });
+  const run = sb.cli(['run', '-d', '--name', 'ex', '--profile', profile, 'emu', 'sleep', '1000']);
+  t.equal(run.code, 0, run.stderr);
+  const ok = sb.cli(['exec', 'ex', 'cat', '/data/public.txt']);
+  t.equal(ok.code, 0, ok.stderr);
+  t.equal(ok.stdout, 'PUBLIC\n', 'an allowed path opens, with its content');
+  const no = sb.cli(['exec', 'ex', 'cat', '/data/secret.txt']);
+  t.not(no.code, 0);
+  t.notMatch(no.stdout, /SECRET/, 'the denied file is not read');
+  t.match(no.stderr, /Permission denied/, 'EACCES, as for the container\'s own opens');
+  const lines = log('ex') as (Line & { exec?: string })[];
+  const refused = lines.find((l) => l.event === 'syscall' && l.decision?.action === 'deny' && l.resource?.path === '/data/secret.txt');
+  t.ok(refused, 'the refusal is in the container\'s log');
+  t.match(refused?.exec, /^[0-9a-f]{16}$/, 'tagged with the exec session');
+  t.equal(refused?.syscall?.errno, 'EACCES');
+  t.equal(sb.cli(['rm', '-f', 'ex']).code, 0);
   t.same(sb.leftovers(), []);
 });
