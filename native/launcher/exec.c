@@ -226,16 +226,8 @@ int exec_main(const struct plan *p) {
   report_json("pid", "\"pid\":%d", pid);
   /* 7a. released to its filter only once the runtime says the tracer is attached */
   if (tgate[1] >= 0) {
-    int sig = 0;
-    if (control_wait(pid, err[0], &sig, "traced")) {
-      if (write(tgate[1], "t", 1) != 1) { kill(pid, SIGKILL); die_msg("trace", errno, "release the traced child"); }
-    } else if (sig) {
-      int st;
-      waitpid(pid, &st, 0);
-      report_json("exit", "\"code\":%d,\"signal\":%d", 128 + sig, sig);
-      return 128 + sig;
-    }
-    close(tgate[1]);
+    int code = trace_release(pid, err[0], tgate[1]);
+    if (code >= 0) return code;
   }
   /* 7. as main.c: the launcher keeps no copy, so only the runtime (then the supervisor) holds it;
    * EOF means a step before the filter failed, and the error pipe below says which */

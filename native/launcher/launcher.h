@@ -77,8 +77,8 @@ void forward_listener(int child_sock, pid_t pid);
 /* --supervisor ptrace: the child's end of the trace gate (-1: not traced); a byte on it says the
  * runtime's tracer is attached (main.c control_wait) */
 extern int g_trace_gate_fd;
-/* main.c: wait on the control fd for the line WORD (1), or a kill/failure of pid (0, *sig set when killed) */
-int control_wait(pid_t pid, int err_fd, int *sig, const char *word);
+/* main.c: `traced` came → the child held on its trace gate goes on (-1); or the exit code to return */
+int trace_release(pid_t pid, int err_fd, int gate_w);
 
 struct stdio_fds;
 /* main.c — a joined cgroup namespace (`nsjoin cgroup PATH`), entered by the child instead of making one (-1: none) */

@@ -158,7 +158,7 @@ void send_console(const struct op *op, int master) {
  * the child install its filter. Why wait: the filter answers the audited syscalls with
  * SECCOMP_RET_TRACE, which without a tracer is ENOSYS — the payload's own execve would fail — and
  * a process forked before the seize would never be followed. */
-int control_wait(pid_t pid, int err_fd, int *sig, const char *word) {
+static int control_wait(pid_t pid, int err_fd, int *sig, const char *word) {
   char l[128];
   size_t n = 0;
   for (;;) {
@@ -178,6 +178,23 @@ int control_wait(pid_t pid, int err_fd, int *sig, const char *word) {
      * have one: any signal before start ends the container, reported as killed by that signal */
     if (sscanf(l, "signal %d", &s) == 1 && s > 0 && s < 65) { *sig = s; kill(pid, SIGKILL); return 0; }
   }
+}
+
+/* trace_release: wait for `traced` and let the child (held on its trace gate) go on to its filter.
+ * -1: go on (released, or a child that failed a step: the error pipe says which); else the launcher's
+ * exit code, the child killed by the signal the runtime sent instead. Closes the gate. */
+int trace_release(pid_t pid, int err_fd, int gate_w) {
+  int sig = 0, code = -1;
+  if (control_wait(pid, err_fd, &sig, "traced")) {
+    if (write(gate_w, "t", 1) != 1) { kill(pid, SIGKILL); die_msg("trace", errno, "release the traced child"); }
+  } else if (sig) {
+    int st;
+    waitpid(pid, &st, 0);
+    report_json("exit", "\"code\":%d,\"signal\":%d", 128 + sig, sig);
+    code = 128 + sig;
+  }
+  close(gate_w);
+  return code;
 }
 
 int main(void) {
@@ -317,16 +334,8 @@ int main(void) {
   /* Traced (--supervisor ptrace): release the child to its filter only once the tracer is attached
    * (control_wait says why). A failing child goes on to the error pipe below. */
   if (tgate[1] >= 0) {
-    int sig = 0;
-    if (control_wait(pid, err[0], &sig, "traced")) {
-      if (write(tgate[1], "t", 1) != 1) { kill(pid, SIGKILL); die_msg("trace", errno, "release the traced child"); }
-    } else if (sig) {
-      int st;
-      waitpid(pid, &st, 0);
-      report_json("exit", "\"code\":%d,\"signal\":%d", 128 + sig, sig);
-      return 128 + sig;
-    }
-    close(tgate[1]);
+    int code = trace_release(pid, err[0], tgate[1]);
+    if (code >= 0) return code;
   }
   /* Supervised: the listener goes on to the runtime at once (forward_listener says why) */
   if (lsock[0] >= 0) forward_listener(lsock[0], pid);

@@ -61,6 +61,8 @@ int main(int argc, char **argv) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) return 1;
   signal(SIGPIPE, SIG_IGN);
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  /* ESRCH: the payload ended before we started (a short run): nothing is left to guard */
+  if (pidfd < 0 && errno == ESRCH) return 0;
   if (pidfd < 0) { fprintf(stderr, "watchdog: pidfd_open %d: %s\n", (int)pid, strerror(errno)); return 1; }
   long since = 0, last = now_ms();
   for (;;) {
