@@ -61,7 +61,12 @@ export function execAuditHandler(session: AuditSession): ExecHandler {
   };
 }
 
-/** isGrandchild: pid's parent's parent is `of` (read from /proc: both are alive — the CLI waits for our answer, the process for its gate) */
+/**
+ * isGrandchild: pid's parent's parent is `of` (read from /proc: both are alive — the CLI waits for our
+ * answer, the process for its gate). Its launcher reaps it only once it was released or died, so the
+ * pid could be reused before the seize only if it died in that window; a tracer on another process
+ * then only waits for traced calls that process's filter never makes (it decides nothing itself).
+ */
 function isGrandchild(pid: number, of: number): boolean {
   const ppid = (p: number) => { try { return Number(/^PPid:\s*(\d+)$/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? -1); } catch { return -1; } };
   const parent = ppid(pid);

@@ -158,6 +158,8 @@ export function serveExec(sock: Socket, handler: ExecHandler | undefined, reg: E
   }
   taken.then((session) => {
     sock.off('data', hold);
+    // the CLI went away while a tracer attached: its 'close' has passed, so say so here
+    if (sock.destroyed) { session.exited(null, undefined, 'the exec\'s CLI went away before it reported the exit'); return; }
     answered(sock, session, early, open, send);
   }, (e: unknown) => {
     send({ ok: false, error: (e as Error).message });
