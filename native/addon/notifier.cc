@@ -102,9 +102,16 @@ class Notifier : public Napi::ObjectWrap<Notifier> {
     return info.Env().Undefined();
   }
 
+  // stop(): the thread ends; what it had queued and JS had not taken is returned (records as in a
+  // batch), so calls it already continued are still recorded
   Napi::Value Stop(const Napi::CallbackInfo& info) {
     Shutdown();
-    return info.Env().Undefined();
+    std::vector<uint8_t> rest;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      rest.swap(queue_);
+    }
+    return Napi::Buffer<uint8_t>::Copy(info.Env(), rest.data(), rest.size());
   }
 
   // a task whose /proc facts JS holds: its observe-only calls may be answered here from now on
@@ -125,7 +132,7 @@ class Notifier : public Napi::ObjectWrap<Notifier> {
     return info.Env().Undefined();
   }
 
-  // stop the thread (if it runs) and wait for it; queued records are dropped with the object
+  // stop the thread (if it runs) and wait for it
   void Shutdown() {
     if (running_) {
       {

@@ -81,21 +81,27 @@ export class NotifyLoop {
       const idle = setInterval(() => this.o.beat?.(), 250);
       const finish = (err?: unknown) => {
         clearInterval(idle);
-        this.notifier?.stop();
+        const rest = this.notifier?.stop();
         this.notifier = undefined;
+        // what the thread had queued: its continued calls still get their lines (the rest an answer)
+        if (rest && !err) {
+          try { this.handleAll(rest); } catch (e) { err = e; }
+        }
         this.finish = undefined;
         if (err) reject(err as Error); else resolve(this.stats);
       };
       this.finish = finish;
       this.notifier = startNotifier(this.o.fd, fastKeys(this.o.table), (records, ended) => {
         this.o.beat?.();
-        if (this.stopped) return finish();
-        try {
-          for (let at = 0; at + NOTIFIER_RECORD <= records.length; at += NOTIFIER_RECORD) this.handle(records, at);
-        } catch (e) { return finish(e); }
-        if (ended) finish(); // the filter has no task left: the container is gone
+        // a batch is handled whole, even after stop(): calls the thread continued are recorded
+        try { this.handleAll(records); } catch (e) { return finish(e); }
+        if (ended || this.stopped) finish(); // ended: the filter has no task left, the container is gone
       });
     });
+  }
+
+  private handleAll(records: Buffer): void {
+    for (let at = 0; at + NOTIFIER_RECORD <= records.length; at += NOTIFIER_RECORD) this.handle(records, at);
   }
 
   /** handle one received notification (at `at` of a notifier batch): decide from the table, record, answer. */

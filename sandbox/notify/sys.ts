@@ -8,7 +8,7 @@ import { fail } from '../../common/errors.js';
 import { NATIVE_ADDON_PATH } from '../paths.js';
 
 /** native/addon/notifier.cc: the thread that receives notifications and answers observe-only ones */
-export interface Notifier { start(): void; stop(): void; knowPid(pid: number): void; forgetPid(pid: number): void; forgetAll(): void }
+export interface Notifier { start(): void; /** the records queued and not yet handed over */ stop(): Buffer; knowPid(pid: number): void; forgetPid(pid: number): void; forgetAll(): void }
 interface Native {
   errno(): number;
   socketPair(): [number, number] | null;

@@ -78,6 +78,27 @@ t.test('observe fast path: after its first call, a task\'s observe-only calls ar
   t.ok(lines.every((l) => l.proc.pid === tg.child.pid && l.proc.comm === 'notify-bench' && l.proc.uid === 0), 'each with the task\'s pid, comm and uid');
 });
 
+t.test('stop() while the thread has calls queued: every call it continued is still recorded', { skip }, async (t) => {
+  const tg = await target(100_000_000);
+  const log = join(dir, 'stopped.ndjson');
+  const w = AuditWriter.open(log, { container: { id: 'stopped' } });
+  const loop = new NotifyLoop({ fd: tg.fd, table: table('observe'), policy, writer: w });
+  const running = loop.run();
+  await new Promise((r) => setTimeout(r, 300));
+  // a synchronous stretch lets the thread fill its queue, then stop() comes before JS took it
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  loop.stop();
+  const stats = await running;
+  w.close();
+  tg.child.kill('SIGKILL');
+  await tg.exit;
+  closeFd(tg.fd);
+  const lines = readFileSync(log, 'utf8').trim().split('\n').filter((l) => JSON.parse(l).event === 'syscall');
+  t.ok(stats.fast > 0, `the thread continued calls (${stats.fast})`);
+  t.equal(lines.length, stats.received, 'one line for every call received, the queued ones included');
+  t.equal(stats.answered + stats.gone, stats.received, 'and each was answered');
+});
+
 t.test('fastKeys: only syscalls whose every notify entry observes and whose line needs no memory', async (t) => {
   const tbl: NotifyTable = {
     entries: [
