@@ -7,6 +7,7 @@
 // beside it: outside the container's dir, so `delete` keeps it (a pod is deleted as soon as it
 // exits; its log is what is reviewed afterwards). Container ids start with [A-Za-z0-9], so `.audit`
 // is never a container's dir.
+import { fail } from '../common/errors.js';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Profile } from '../policy/types.js';
@@ -56,6 +57,12 @@ export async function prepareOciSupervision(policy: NodePolicy, stateRoot: strin
     return undefined;
   }
   const profile = policy.profiles[at]!;
+  // only the at-th profile's supervisor rules are carried out: another's emulate rule would be an
+  // open simply allowed by the merged filter — refused by name, as an unsupervised one is above
+  for (const [i, p] of policy.profiles.entries()) {
+    const e = p.supervisor.emulate?.[0];
+    if (i !== at && e) fail('TSS_EREFUSED', 'create', p.source, `${e.source} emulates opens, but the container is supervised by ${profile.name}'s rules (${profile.source}); one profile's emulate rules per container`);
+  }
   const log = ociAuditLog(stateRoot, id);
   // node profile and annotation's: ONE filter, their intersection, supervised with this profile's
   // rules — so the node's denials reach the supervisor and the log too (oci/merge.ts). Merged

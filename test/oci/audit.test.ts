@@ -129,6 +129,23 @@ else {
     t.equal(env.oci(['delete', id]).code, 0, 'delete');
   });
 
+  t.test('a node profile\'s emulate rules under another profile\'s supervisor (strict by annotation): refused, not dropped', async (t) => {
+    const prof = `${env.dir}/node-emulate.yaml`;
+    writeFileSync(prof, 'extends: strict\ndescription: test node profile\nsupervisor:\n  mode: notify\n  rules:\n    - { action: emulate, syscalls: [open, openat, openat2], denyPaths: [/etc/shadow] }\n');
+    const cfg = `${env.dir}/oci-emulate.json`;
+    writeFileSync(cfg, JSON.stringify({ profile: prof, allow: ['strict'] }));
+    const was = process.env.TSSANDBOX_OCI_CONFIG;
+    process.env.TSSANDBOX_OCI_CONFIG = cfg;
+    t.teardown(() => { if (was === undefined) delete process.env.TSSANDBOX_OCI_CONFIG; else process.env.TSSANDBOX_OCI_CONFIG = was; });
+    const b = await env.bundle('nodeemu', (c) => { c.annotations = { 'org.tssandbox.profile': 'strict' }; c.process.args = ['true']; });
+    const id = env.newId('audemu');
+    const r = env.oci(['create', '--bundle', b, id]);
+    t.not(r.code, 0, 'create fails');
+    t.match(r.stderr.trim(), new RegExp(`^[^\\n]*${prof.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:6 emulates opens, but the container is supervised by strict's rules[^\\n]*$`), 'one line naming the rule that would have been dropped');
+    t.notOk(existsSync(`${env.state}/.audit/${id}.ndjson`), 'no log made');
+    t.equal(env.oci(['state', id]).code === 0, false, 'no container left');
+  });
+
   t.test('a create that fails (a prestart hook says no) leaves no audit log', async (t) => {
     const b = await env.bundle('hookfail', (c) => {
       c.annotations = { 'org.tssandbox.profile': 'strict' };
