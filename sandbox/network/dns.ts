@@ -6,11 +6,12 @@
 // member joins or leaves. Names not on the network are REFUSED, so a member's libc goes on to the
 // upstream nameservers in its resolv.conf — only those its egress lets it reach.
 import { execFileSync } from 'node:child_process';
-import { closeSync, ftruncateSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SandboxError } from '../../common/errors.js';
 import { egressAllows, type Egress } from '../../policy/egress.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { writeInPlace } from './hosts.js';
 
 export const LABDNS_PATH = join(PACKAGE_ROOT, 'build', 'labdns');
 const namesFile = (runDir: string) => join(runDir, 'names');
@@ -19,10 +20,7 @@ const logFile = (runDir: string) => join(runDir, 'dns.log');
 
 /** writeNames rewrites the names the resolver serves, in place ("# end" last: a half-written copy is ignored) */
 export function writeNames(runDir: string, members: readonly { ip: string; name: string }[]): void {
-  const text = Buffer.from(`${members.map((m) => `${m.ip} ${m.name}\n`).join('')}# end\n`);
-  let fd: number;
-  try { fd = openSync(namesFile(runDir), 'r+'); } catch { return; }
-  try { ftruncateSync(fd, 0); writeSync(fd, text, 0, text.length, 0); } finally { closeSync(fd); }
+  writeInPlace(namesFile(runDir), `${members.map((m) => `${m.ip} ${m.name}\n`).join('')}# end\n`);
 }
 
 /** startResolver starts the network's resolver in its namespace and waits until it is bound (call under the network's lock) */

@@ -51,8 +51,8 @@ export function rewriteHosts(stateDir: string, extra: string): void {
   writeInPlace(hostsFile(stateDir), `${base}${extra}`);
 }
 
-/** writeInPlace keeps the inode: the container's bind mount shows the new text at once */
-function writeInPlace(file: string, s: string): void {
+/** writeInPlace keeps the inode: a bind mount of the file shows the new text at once (a missing file is left alone) */
+export function writeInPlace(file: string, s: string): void {
   const text = Buffer.from(s);
   let fd: number;
   try { fd = openSync(file, 'r+'); } catch { return; }
