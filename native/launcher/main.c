@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -105,6 +106,13 @@ static void join_early(const struct plan *p, int *pidns_fd) {
     struct statfs sfs;
     if (fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC) die_step(op, EXDEV, op->f[2]);
     const char *t = op->f[1];
+    /* the runtime's own namespace is refused on the fd that is joined, not only on the path the CLI
+     * checked at create (oci/namespaces.ts): a /proc/PID/ns path may name another process by now */
+    char own[64];
+    struct stat a, b;
+    snprintf(own, sizeof own, "/proc/self/ns/%s", t);
+    if (fstat(fd, &a) < 0 || stat(own, &b) < 0) die_step(op, errno, op->f[2]);
+    if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) die_step(op, EPERM, "the runtime's own namespace");
     if (!strcmp(t, "ipc") || !strcmp(t, "uts")) {
       if (setns(fd, !strcmp(t, "ipc") ? CLONE_NEWIPC : CLONE_NEWUTS) < 0) die_step(op, errno, op->f[2]);
       close(fd);

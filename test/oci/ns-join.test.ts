@@ -76,10 +76,11 @@ else {
     const podNs = ns(p.pid, 'pid_for_children');
     const r = await runToEnd('orphan', (c) => {
       c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'pid' ? { type: 'pid', path: `/proc/${p.pid}/ns/pid_for_children` } : n));
-      c.process.args = ['sh', '-c', 'busybox sleep 300 & echo "left=$!"'];
+      c.process.args = ['sh', '-c', 'busybox sleep 300 & echo "left=$!"; echo "ns=$(busybox readlink /proc/self/ns/pid)"'];
     });
     t.equal(r.status, 0, 'the payload exited');
     t.match(r.out, /^left=\d+$/m, 'leaving a process behind in the pod');
+    t.match(r.out, new RegExp(`^ns=${podNs.replace(/[[\]]/g, '\\$&')}$`, 'm'), 'the payload ran in the pod\'s pid namespace');
     // live processes of the pod's pid namespace: only its own pid 1 (the holder's sleep) is left
     const live = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
       try { return readlinkSync(`/proc/${d}/ns/pid`) === podNs && !/^State:\s+Z/m.test(readFileSync(`/proc/${d}/status`, 'utf8')); } catch { return false; }
@@ -145,9 +146,13 @@ else {
       t.same(env.leftovers([id]), [], `${name}: nothing left`);
     }
     // a hostname other than the pod's: known only inside the namespace, so refused by the launcher
-    const r = await runToEnd('rename', (c) => { withNs('uts', `/proc/${p.pid}/ns/uts`)(c); c.hostname = 'other'; c.process.args = ['true']; });
-    t.not(r.created, 0, 'a hostname the joined uts namespace does not have fails create');
+    const rb = await env.bundle('rename', (c) => { withNs('uts', `/proc/${p.pid}/ns/uts`)(c); c.hostname = 'other'; c.process.args = ['true']; });
+    const rid = env.newId('rename');
+    const r = env.oci(['create', '--bundle', rb, rid]);
+    t.not(r.code, 0, 'a hostname the joined uts namespace does not have fails create');
+    t.match(r.stderr, /hostname other\) failed[^\n]*EPERM/, 'refused at the hostname step (EPERM: the pod\'s uts namespace is not the container\'s)');
     t.equal(spawnSync('nsenter', ['-t', String(p.pid), '-u', 'hostname'], { encoding: 'utf8' }).stdout.trim(), 'podhost', 'the pod keeps its hostname');
-    t.same(env.leftovers([r.id]), [], 'nothing left');
+    env.oci(['delete', '--force', rid]);
+    t.same(env.leftovers([rid]), [], 'nothing left');
   });
 }
