@@ -10,22 +10,19 @@
 // product rules (ai AND bj) in i-major, j-minor order. The first of them a call matches is (i*, j*)
 // where ai* is A's first match and bj* B's — so its action, the stricter of the two, is the stacked
 // answer. test/policy/intersect.test.ts checks that against evaluate() on every syscall number.
+import { SECCOMP_RET } from '../../abi/index.js';
+import { actionValue } from './actions.js';
 import { handledArches } from './semantics.js';
 import type { Action, Predicate, SeccompPolicy, SeccompRule } from './types.js';
 import type { Arch, HostArch } from '../../abi/index.js';
 
-/** the kernel's precedence (include/uapi/linux/seccomp.h): lower = more restrictive, wins */
-export function actionRank(a: Action): number {
-  switch (a.kind) {
-    case 'kill_process': return 0;
-    case 'kill_thread': return 1;
-    case 'trap': return 2;
-    case 'errno': return 3;
-    case 'notify': return 4;
-    case 'trace': return 5;
-    case 'log': return 6;
-    case 'allow': return 7;
-  }
+/**
+ * the kernel's precedence, from the value a filter returns (kernel/seccomp.c seccomp_run_filters):
+ * the action part compared as a signed 32-bit number, lower wins — KILL_PROCESS (0x80000000) first,
+ * ALLOW last. Derived from actionValue, so it cannot disagree with what we compile.
+ */
+function actionRank(a: Action): number {
+  return (actionValue(a) & SECCOMP_RET.ACTION_FULL) | 0;
 }
 
 /** the stacked answer: the more restrictive; on a tie the newer filter's (`newer`), as the kernel keeps it */

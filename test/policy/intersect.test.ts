@@ -5,15 +5,20 @@ import { actionKey, actionValue } from '../../policy/seccomp/actions.js';
 import { compileUncached } from '../../policy/seccomp/compile.js';
 import { evaluate } from '../../policy/seccomp/evaluate.js';
 import { run } from '../../policy/seccomp/interpret.js';
-import { actionRank, intersectPolicies } from '../../policy/seccomp/intersect.js';
+import { intersectPolicies } from '../../policy/seccomp/intersect.js';
 import type { SeccompData, SeccompPolicy } from '../../policy/seccomp/types.js';
 import { loadProfile, loadProfileText } from '../../policy/load.js';
 import { EDGE, randomInput, randomPolicy, rng } from './random-policy.js';
 
-/** what the kernel answers for A then B installed: the stricter; on a tie B's (the newer) */
+/**
+ * what the kernel answers for A then B installed, computed here as seccomp_run_filters does (not
+ * with the module's own ranking): newest first, a filter's value kept only when its action part,
+ * as a signed 32-bit number, is strictly lower — so the stricter wins, and on a tie B (the newer)
+ */
 function stacked(a: SeccompPolicy, b: SeccompPolicy, d: SeccompData) {
   const va = evaluate(a, 'x86_64', d), vb = evaluate(b, 'x86_64', d);
-  return actionRank(va.action) < actionRank(vb.action) ? { v: va, p: a } : { v: vb, p: b };
+  const actionOnly = (v: number) => (v & 0xffff0000) | 0;
+  return actionOnly(actionValue(va.action)) < actionOnly(actionValue(vb.action)) ? { v: va, p: a } : { v: vb, p: b };
 }
 
 const sourceOf = (v: ReturnType<typeof evaluate>, p: SeccompPolicy) => v.rule?.source ?? (v.reason === 'default' ? p.source : undefined);
