@@ -147,8 +147,10 @@ export async function ociCreate(o: CreateOptions): Promise<void> {
     // a failed create leaves no log behind, but never removes the log of an earlier container of that id
     if (supervision && !existsSync(supervision.log)) cleanup.push(() => { for (const f of [supervision.log, anchorPathFor(supervision.log)]) rmSync(f, { force: true }); });
     const filters = supervision ? [...supervision.others, supervision.bytes] : policy.filters;
-    // the filter installed last gets the listener: ours when supervised, the bundle's for an agent
-    // (the kernel's answer does not depend on the order: the strictest of all filters wins)
+    // the filter installed last gets the listener: ours when supervised, the bundle's for an agent.
+    // The strictest action of all filters wins whatever the order; only between two denials of the
+    // same kind (two errnos) does the newest filter's win — so with an agent the bundle's errno
+    // does, otherwise the node's
     const chain = agent && bundleFilter ? [...filters, bundleFilter] : [...(bundleFilter ? [bundleFilter] : []), ...filters];
     const planned = planLaunch(layers ? withLayers(layers) : spec, { stateDir: stage, rwDir: join(stage, 'rw'), idBase: rootUid, idCount: 65536, cgroupProcs: cg.procsFiles, seccomp: chain[chain.length - 1] ?? null,
       ...(spec.mounts.some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? { cgroupMounts: cgroupMounts(cg.procsFiles) } : {}) });
