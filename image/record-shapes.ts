@@ -1,6 +1,8 @@
 // image/record-shapes.ts — the zod schemas of the store's records and of image configs, built from a given zod (CLI process)
 //
-// Configs come from hostile archives: parsed with zod, digests checked by shape before any use.
+// Configs come from hostile archives: checked against these zod schemas — by zod itself, or by
+// record-read.ts's narrower hand-written check, which accepts a subset and returns zod's exact output
+// (test/image/record-read.test.ts holds them to that) — and digests checked by shape before any use.
 // The schemas are built from the zod passed in: records.ts builds them from zod's ESM entry for the
 // load and inspect paths; record-read.ts reads the store on every `run` without loading zod (~110 ms
 // of a run's CPU) and builds them, from zod's CommonJS entry, only to name what a malformed file got wrong.

@@ -68,7 +68,12 @@ export interface LaunchPlan {
   readonly consoleSocket?: string;
   /** OCI mode: a network namespace to join (a pod's), before the user namespace is made; network must be 'host' */
   readonly netnsJoin?: string;
-  /** OCI mode: ipc, uts, pid, cgroup namespaces to join by path (a pod's; oci/namespaces.ts) instead of making new ones */
+  /**
+   * OCI mode: ipc, uts, pid, cgroup namespaces to join by path (a pod's) instead of making new ones.
+   * Joined before the user namespace is made (native/launcher/main.c join_early), so they stay their
+   * maker's: the container gets no capability over them. Mount and user namespaces and the runtime's
+   * own are refused (oci/namespaces.ts; the launcher re-checks the last on the fd it joins).
+   */
   readonly nsJoin?: readonly { readonly type: 'ipc' | 'uts' | 'pid' | 'cgroup'; readonly path: string }[];
   /** OCI mode: filters installed BEFORE `seccomp` (the bundle's own), stacked by the kernel */
   readonly seccompBefore?: readonly Buffer[];
