@@ -1,4 +1,5 @@
 // cli/commands/network.ts — `network create|ls|inspect|rm|connect|disconnect` (lab networks) and `port` (published ports) (CLI process)
+import { isRootless } from '../../sandbox/rootless.js';
 import type { Command } from 'commander';
 import { fail } from '../../common/errors.js';
 
@@ -31,7 +32,7 @@ export function register(program: Command): void {
   const net = program.command('network').description('lab networks: containers on one reach each other by name');
   // every network command first removes what crashed members left (stale namespaces, uplinks, nft tables)
   const lab = async () => {
-    if (process.geteuid?.() !== 0) fail('TSS_ENETWORK', 'use', 'network', 'lab networks need root (rootless networking is not available yet)');
+    if (isRootless()) fail('TSS_ENETWORK', 'use', 'network', 'lab networks need root (rootless runs publish ports with -p through slirp4netns)');
     const m = await import('../../sandbox/network/lab.js');
     m.reapNetworks();
     return m;

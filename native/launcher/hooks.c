@@ -62,6 +62,9 @@ static void run_one(const struct op *op, const char *state, int enter_user, cons
   if (h == 0) {
     setpgid(0, 0);
     if (dup2(in[0], 0) < 0 || dup2(nul, 1) < 0 || dup2(err[1], 2) < 0) _exit(126);
+    /* a step below that fails (die_*) reports on the hook's stderr — its last line, read below —
+     * not on the child's error pipe, which would then carry two error lines */
+    g_child_err_fd = 2;
     signal(SIGPIPE, SIG_DFL);
     /* createContainer: the container's root in its user namespace, then the container's caps
      * (creds_drop_caps keeps the plan's set for uid 0) and no_new_privs */
@@ -82,6 +85,8 @@ static void run_one(const struct op *op, const char *state, int enter_user, cons
     dprintf(2, "execve: %s\n", strerror(errno));
     _exit(127);
   }
+  /* in the parent too: a kill(-h) below may come before the child's own setpgid ran */
+  setpgid(h, h);
   close(in[0]); close(err[1]); close(nul);
   /* a hook need not read its stdin: what fits in the pipe is written, the rest dropped */
   fcntl(in[1], F_SETFL, O_NONBLOCK);
